@@ -1,0 +1,6 @@
+//! Signal processing on the 16 kHz analysis stream: short-time spectra on
+//! the 10 ms grid ([`stft`]) and the per-frame features every later stage
+//! reads ([`features`]).
+
+pub mod features;
+pub mod stft;
