@@ -1,0 +1,399 @@
+//! The per-call report: the contract other tools (and `hearken eval`) read.
+//!
+//! [`Report`] is the serde model of `<stem>.json`; its JSON Schema lives in
+//! `schemas/report.schema.json` and every report the tests produce is
+//! validated against it. Times are seconds (rounded to the millisecond) at
+//! this edge only; [`Report::from_analysis`] is where integer sample time
+//! becomes seconds. Sections that were not computed are absent, never
+//! filled with made-up values.
+
+pub mod csv;
+mod write;
+
+pub use write::{WriteError, write_atomic};
+
+use crate::audio::{SourceInfo, Speaker};
+use crate::conversation::{Conversation, OverlapKind};
+use crate::time::{Time, round_ms};
+use crate::timeline::{Annotation, Span};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the report layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: &str = "1.0";
+
+/// The report of one call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: String,
+    /// The recording.
+    pub input: Input,
+    /// Who is analysed, from which channel.
+    pub speakers: Vec<SpeakerOut>,
+    /// Speech intervals per speaker id, `[start_s, end_s]`.
+    pub speech: BTreeMap<String, Vec<[f64; 2]>>,
+    /// Where two or more speakers speak at once.
+    pub overlaps: Vec<[f64; 2]>,
+    /// Interruptions and backchannels.
+    pub interruptions: Vec<Interruption>,
+    /// Silences of at least `silence.min_s`.
+    pub silences: Vec<[f64; 2]>,
+    /// Talk time and shares per speaker id.
+    pub talk: BTreeMap<String, TalkOut>,
+    /// Silence totals.
+    pub silence: SilenceSummary,
+    /// Overlap totals.
+    pub overlap: OverlapSummary,
+    /// Turns in time order.
+    pub turns: Vec<TurnOut>,
+    /// Further per-speaker figures.
+    pub speaker_metrics: BTreeMap<String, SpeakerMetrics>,
+    /// The agent's listening share against the target (agent/customer calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening: Option<Listening>,
+    /// The transcript, when transcription ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<Vec<Utterance>>,
+    /// Problems that did not stop the analysis.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// `input` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// The path as given.
+    pub path: String,
+    /// Encoding, e.g. `wav/pcm_s16`, `wav/mulaw`, `mp3`.
+    pub format: String,
+    /// Sample rate of the file, Hz.
+    pub sample_rate: u32,
+    /// Channels in the file.
+    pub channels: usize,
+    /// Duration, s.
+    pub duration_s: f64,
+}
+
+/// One entry of `speakers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpeakerOut {
+    /// `agent`, `customer`, `speaker`, or a `--roles` name.
+    pub id: String,
+    /// Zero-based file channel.
+    pub channel: usize,
+}
+
+/// One entry of `interruptions`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interruption {
+    /// When the interrupter started, s.
+    pub at_s: f64,
+    /// Who cut in.
+    pub interrupter: String,
+    /// Who was speaking.
+    pub interrupted: String,
+    /// Simultaneous speech, s.
+    pub overlap_s: f64,
+    /// `interruption` or `backchannel`.
+    pub kind: OverlapKind,
+    /// The interrupter's utterance, `[start_s, end_s]`.
+    pub utterance: [f64; 2],
+}
+
+/// One entry of `talk`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TalkOut {
+    /// Talk time, s.
+    pub time_s: f64,
+    /// Talk time over all speakers' talk time.
+    pub share_of_speech: f64,
+    /// Talk time over the call duration.
+    pub share_of_call: f64,
+}
+
+/// `silence` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SilenceSummary {
+    /// Threshold of `silences`, s.
+    pub min_s: f64,
+    /// Number of silences.
+    pub count: usize,
+    /// Their total, s.
+    pub total_s: f64,
+    /// Their total over the call duration.
+    pub share_of_call: f64,
+    /// Threshold of long silences, s.
+    pub long_min_s: f64,
+    /// Long silences, `[start_s, end_s]`.
+    pub long: Vec<[f64; 2]>,
+    /// Their total, s.
+    pub long_total_s: f64,
+}
+
+/// `overlap` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverlapSummary {
+    /// Number of overlap segments.
+    pub count: usize,
+    /// Their total, s.
+    pub total_s: f64,
+    /// Their total over the call duration.
+    pub share_of_call: f64,
+}
+
+/// One entry of `turns`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TurnOut {
+    /// Who holds the floor.
+    pub speaker: String,
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+    /// Gap from the previous turn's end (negative: overlap), s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_s: Option<f64>,
+}
+
+/// One entry of `speaker_metrics`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpeakerMetrics {
+    /// Interruptions made.
+    pub interruptions_made: usize,
+    /// Interruptions suffered.
+    pub interruptions_suffered: usize,
+    /// Backchannels given.
+    pub backchannels_made: usize,
+    /// Turns taken.
+    pub turns: usize,
+    /// Longest turn, when any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longest_monologue: Option<Monologue>,
+    /// Response latency when taking the floor.
+    pub response_latency: Latency,
+}
+
+/// A turn singled out as the longest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Monologue {
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+    /// Length, s.
+    pub duration_s: f64,
+}
+
+/// Response latency statistics.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Floor transfers measured.
+    pub count: usize,
+    /// Median, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub median_s: Option<f64>,
+    /// 90th percentile, s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p90_s: Option<f64>,
+}
+
+/// `listening` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listening {
+    /// Customer talk time over agent + customer talk time.
+    pub agent_listening_share: f64,
+    /// The target (default 0.55).
+    pub target: f64,
+    /// Whether the share reaches the target.
+    pub meets_target: bool,
+}
+
+/// One utterance of the transcript.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Utterance {
+    /// Speaker id.
+    pub speaker: String,
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+    /// The words.
+    pub text: String,
+    /// Word timings.
+    pub words: Vec<Word>,
+}
+
+/// One word with its time and probability.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Word {
+    /// The word as transcribed.
+    pub w: String,
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+    /// Model probability, 0..1.
+    pub p: f64,
+}
+
+fn secs(t: Time) -> f64 {
+    round_ms(t.secs())
+}
+
+fn pair(s: &Span) -> [f64; 2] {
+    s.to_secs_pair()
+}
+
+impl Report {
+    /// Builds the report from the analysis results.
+    pub fn from_analysis(
+        path: &str,
+        info: &SourceInfo,
+        speakers: &[Speaker],
+        speech: &Annotation,
+        conv: &Conversation,
+        silence_cfg: (f64, f64),
+        warnings: Vec<String>,
+    ) -> Report {
+        let duration = conv.duration;
+        let share = |t: Time| {
+            if duration.0 > 0 {
+                (t.0 as f64 / duration.0 as f64 * 1e6).round() / 1e6
+            } else {
+                0.0
+            }
+        };
+        let round6 = |x: f64| (x * 1e6).round() / 1e6;
+        let talk = conv
+            .speakers
+            .iter()
+            .zip(&conv.figures)
+            .map(|(id, f)| {
+                (
+                    id.clone(),
+                    TalkOut {
+                        time_s: secs(f.talk.time),
+                        share_of_speech: round6(f.talk.share_of_speech),
+                        share_of_call: round6(f.talk.share_of_call),
+                    },
+                )
+            })
+            .collect();
+        let speaker_metrics = conv
+            .speakers
+            .iter()
+            .zip(&conv.figures)
+            .map(|(id, f)| {
+                (
+                    id.clone(),
+                    SpeakerMetrics {
+                        interruptions_made: f.interruptions_made,
+                        interruptions_suffered: f.interruptions_suffered,
+                        backchannels_made: f.backchannels_made,
+                        turns: f.turns,
+                        longest_monologue: f.longest_monologue.map(|s| Monologue {
+                            start_s: secs(s.start),
+                            end_s: secs(s.end),
+                            duration_s: secs(s.duration()),
+                        }),
+                        response_latency: Latency {
+                            count: f.latency_count,
+                            median_s: f.latency_median.map(secs),
+                            p90_s: f.latency_p90.map(secs),
+                        },
+                    },
+                )
+            })
+            .collect();
+        Report {
+            schema_version: SCHEMA_VERSION.into(),
+            input: Input {
+                path: path.into(),
+                format: info.format.to_string(),
+                sample_rate: info.sample_rate,
+                channels: info.channels,
+                duration_s: secs(duration),
+            },
+            speakers: speakers
+                .iter()
+                .map(|s| SpeakerOut {
+                    id: s.id.clone(),
+                    channel: s.channel,
+                })
+                .collect(),
+            speech: speech
+                .tracks()
+                .map(|(id, tl)| (id.to_string(), tl.to_secs_pairs()))
+                .collect(),
+            overlaps: conv.overlaps.to_secs_pairs(),
+            interruptions: conv
+                .events
+                .iter()
+                .map(|e| Interruption {
+                    at_s: secs(e.at),
+                    interrupter: e.interrupter.clone(),
+                    interrupted: e.interrupted.clone(),
+                    overlap_s: secs(e.overlap),
+                    kind: e.kind,
+                    utterance: pair(&e.utterance),
+                })
+                .collect(),
+            silences: conv.silences.to_secs_pairs(),
+            talk,
+            silence: SilenceSummary {
+                min_s: silence_cfg.0,
+                count: conv.silences.len(),
+                total_s: secs(conv.silences.total()),
+                share_of_call: share(conv.silences.total()),
+                long_min_s: silence_cfg.1,
+                long: conv.long_silences.to_secs_pairs(),
+                long_total_s: secs(conv.long_silences.total()),
+            },
+            overlap: OverlapSummary {
+                count: conv.overlaps.len(),
+                total_s: secs(conv.overlaps.total()),
+                share_of_call: share(conv.overlaps.total()),
+            },
+            turns: conv
+                .turns
+                .iter()
+                .map(|t| TurnOut {
+                    speaker: t.speaker.clone(),
+                    start_s: secs(t.span.start),
+                    end_s: secs(t.span.end),
+                    latency_s: t.latency.map(secs),
+                })
+                .collect(),
+            speaker_metrics,
+            listening: conv.listening_share.map(|s| Listening {
+                agent_listening_share: round6(s),
+                target: conv.listening_target,
+                meets_target: s >= conv.listening_target,
+            }),
+            transcript: None,
+            warnings,
+        }
+    }
+
+    /// The speech section back as an annotation (for evaluation of a report).
+    pub fn speech_annotation(&self) -> Annotation {
+        let mut ann = Annotation::new();
+        for s in &self.speakers {
+            let spans = self
+                .speech
+                .get(&s.id)
+                .map(|v| v.iter().map(|p| Span::from_secs(p[0], p[1])).collect())
+                .unwrap_or_default();
+            ann.insert(&s.id, spans);
+        }
+        ann
+    }
+
+    /// Serialises as pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut s = serde_json::to_string_pretty(self)?;
+        s.push('\n');
+        Ok(s)
+    }
+}
