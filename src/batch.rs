@@ -1,0 +1,507 @@
+//! `hearken analyze`: many calls in parallel, one report per call, a
+//! summary per run.
+//!
+//! Inputs (files, or directories searched recursively for audio) become
+//! jobs on a bounded channel; `jobs` workers each run one call's pipeline
+//! at a time; results come back to the calling thread, which alone writes
+//! outputs, prints, and keeps the summary (one writer: no interleaved lines,
+//! no two threads renaming into the same directory). A call that fails is
+//! reported on one line and the batch goes on; the summary lists it.
+
+use crate::audio::{self, Roles};
+use crate::config::Config;
+use crate::conversation;
+use crate::formats;
+use crate::pipeline::{self, Control, PipelineError, Tap};
+use crate::report::{self, Report, WriteError, write_atomic};
+use crossbeam_channel::bounded;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Per-call output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OutputFormat {
+    /// `<stem>.json`, the report.
+    Json,
+    /// `<stem>.rttm`, speech per speaker.
+    Rttm,
+    /// `summary.csv` for the run.
+    Csv,
+}
+
+impl OutputFormat {
+    /// Parses one format name.
+    pub fn parse(s: &str) -> Option<OutputFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" => Some(OutputFormat::Json),
+            "rttm" => Some(OutputFormat::Rttm),
+            "csv" => Some(OutputFormat::Csv),
+            _ => None,
+        }
+    }
+
+    /// Every format name, for help texts.
+    pub const NAMES: &'static [&'static str] = &["json", "rttm", "csv"];
+}
+
+/// Everything `hearken analyze` needs to know.
+#[derive(Clone, Debug)]
+pub struct AnalyzeOptions {
+    /// Files and directories to analyse.
+    pub inputs: Vec<PathBuf>,
+    /// Where outputs go.
+    pub out_dir: PathBuf,
+    /// Calls analysed at once.
+    pub jobs: usize,
+    /// Channel roles.
+    pub roles: Roles,
+    /// Outputs to write.
+    pub formats: BTreeSet<OutputFormat>,
+    /// Thresholds.
+    pub config: Config,
+    /// No per-call lines, no progress bar.
+    pub quiet: bool,
+}
+
+/// Why a batch could not run at all (per-call problems are not errors of
+/// the batch: they are counted in [`BatchOutcome`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The output directory cannot be created or written.
+    #[error("output directory {path} cannot be written: {source}")]
+    OutputDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing `summary.csv` failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// Nothing to analyse at all.
+    #[error("no input files")]
+    NoInputs,
+}
+
+/// How a batch went.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// Calls analysed and written.
+    pub ok: usize,
+    /// `(input, one-line error)` of every failure.
+    pub failed: Vec<(String, String)>,
+    /// Ctrl-C stopped the run.
+    pub cancelled: bool,
+    /// Total audio analysed, seconds.
+    pub audio_s: f64,
+    /// Wall time, seconds.
+    pub wall_s: f64,
+}
+
+/// One call to analyse.
+#[derive(Clone, Debug)]
+struct Job {
+    path: PathBuf,
+    display: String,
+    stem: String,
+}
+
+/// Expands directories into their audio files (recursively, sorted) and
+/// checks that plain files exist. Returns the files and the inputs that
+/// yielded nothing, with the reason.
+pub fn collect_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(String, String)>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(input)
+                .follow_links(true)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file() && audio::has_audio_extension(e.path()))
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .map(|e| e.into_path())
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                errors.push((
+                    input.display().to_string(),
+                    format!(
+                        "directory without audio files (looked for .{})",
+                        audio::AUDIO_EXTENSIONS.join(", .")
+                    ),
+                ));
+            }
+            files.extend(found);
+        } else if input.exists() {
+            files.push(input.clone());
+        } else {
+            errors.push((
+                input.display().to_string(),
+                "no such file or directory".into(),
+            ));
+        }
+    }
+    (files, errors)
+}
+
+/// Output stems, unique within the run: the file stem, prefixed with parent
+/// directory names (joined by `__`) where two inputs share a stem.
+fn unique_stems(files: &[PathBuf]) -> Vec<String> {
+    let stem = |p: &Path, depth: usize| -> String {
+        let mut parts: Vec<String> = p
+            .parent()
+            .into_iter()
+            .flat_map(|d| d.components().rev().take(depth))
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        parts.reverse();
+        parts.push(
+            p.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "call".into()),
+        );
+        parts.join("__")
+    };
+    let mut depth = vec![0usize; files.len()];
+    for _ in 0..8 {
+        let names: Vec<String> = files.iter().zip(&depth).map(|(f, &d)| stem(f, d)).collect();
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for n in &names {
+            *count.entry(n).or_default() += 1;
+        }
+        if count.values().all(|&c| c == 1) {
+            return names;
+        }
+        for (i, n) in names.iter().enumerate() {
+            if count[n.as_str()] > 1 {
+                depth[i] += 1;
+            }
+        }
+    }
+    // Identical paths given twice: number them.
+    files
+        .iter()
+        .zip(&depth)
+        .enumerate()
+        .map(|(i, (f, &d))| format!("{}-{}", stem(f, d), i + 1))
+        .collect()
+}
+
+/// Checks that `dir` exists (creating it) and accepts a file.
+fn prepare_out_dir(dir: &Path) -> Result<(), BatchError> {
+    let fail = |source| BatchError::OutputDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".hearken-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The analysis of one call, ready to be written.
+pub struct CallResult {
+    /// The report.
+    pub report: Report,
+    /// Speaker id → 1-based channel, for RTTM.
+    pub channels: Vec<(String, u32)>,
+    /// Audio seconds.
+    pub audio_s: f64,
+}
+
+/// Analyses one call (the pipeline, then the conversation metrics).
+pub fn analyze_call(
+    path: &Path,
+    display: &str,
+    roles: &Roles,
+    config: &Config,
+    taps: Vec<Box<dyn Tap + '_>>,
+    ctl: &Control<'_>,
+) -> Result<CallResult, PipelineError> {
+    let det = pipeline::run_file(
+        path,
+        |info| roles.assign(info.channels),
+        &config.vad,
+        taps,
+        ctl,
+    )?;
+    let conv = conversation::analyze(&det.speech, det.duration, &config.conversation);
+    let report = Report::from_analysis(
+        display,
+        &det.info,
+        &det.speakers,
+        &det.speech,
+        &conv,
+        (
+            config.conversation.silence_min_s,
+            config.conversation.long_silence_s,
+        ),
+        det.warnings,
+    );
+    Ok(CallResult {
+        channels: det
+            .speakers
+            .iter()
+            .map(|s| (s.id.clone(), s.channel as u32 + 1))
+            .collect(),
+        audio_s: det.duration.secs(),
+        report,
+    })
+}
+
+/// Writes the per-call outputs; returns the paths written.
+fn write_call(
+    result: &CallResult,
+    stem: &str,
+    opts: &AnalyzeOptions,
+    inputs: &BTreeSet<PathBuf>,
+) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    let mut put = |name: String, bytes: Vec<u8>| -> Result<(), String> {
+        let path = opts.out_dir.join(name);
+        // Never overwrite an input (say, a reference RTTM next to the audio
+        // when --out points at the input directory).
+        let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if inputs.contains(&canon) {
+            return Err(format!(
+                "refusing to overwrite input file {}",
+                path.display()
+            ));
+        }
+        write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+        written.push(path);
+        Ok(())
+    };
+    if opts.formats.contains(&OutputFormat::Json) {
+        let json = result
+            .report
+            .to_json()
+            .map_err(|e| format!("cannot serialise the report: {e}"))?;
+        put(format!("{stem}.json"), json.into_bytes())?;
+    }
+    if opts.formats.contains(&OutputFormat::Rttm) {
+        let speech = result.report.speech_annotation();
+        let rttm = formats::write_rttm(stem, &speech, |id| {
+            result
+                .channels
+                .iter()
+                .find(|(s, _)| s == id)
+                .map_or(1, |(_, c)| *c)
+        });
+        put(format!("{stem}.rttm"), rttm.into_bytes())?;
+    }
+    Ok(written)
+}
+
+/// One line per call for the terminal.
+pub fn call_line(display: &str, r: &Report) -> String {
+    let dur = r.input.duration_s;
+    let mut parts = vec![format!(
+        "{display}  {}:{:04.1}",
+        (dur / 60.0) as u64,
+        dur % 60.0
+    )];
+    let talk: Vec<String> = r
+        .talk
+        .iter()
+        .map(|(id, t)| format!("{id} {:.0}%", t.share_of_speech * 100.0))
+        .collect();
+    if !talk.is_empty() {
+        parts.push(format!("talk {}", talk.join(" / ")));
+    }
+    let ints: Vec<String> = r
+        .speaker_metrics
+        .iter()
+        .map(|(id, m)| format!("{id} {}", m.interruptions_made))
+        .collect();
+    parts.push(format!("interruptions {}", ints.join(", ")));
+    parts.push(format!("overlap {:.1}s", r.overlap.total_s));
+    parts.push(format!(
+        "silence {:.1}s ({} ≥{}s)",
+        r.silence.total_s, r.silence.count, r.silence.min_s
+    ));
+    if let Some(l) = &r.listening {
+        parts.push(format!(
+            "listening {:.0}% {}",
+            l.agent_listening_share * 100.0,
+            if l.meets_target { "ok" } else { "below target" }
+        ));
+    }
+    parts.join("  ")
+}
+
+/// Runs a whole batch. `cancel` is set by the Ctrl-C handler.
+pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, BatchError> {
+    let start = Instant::now();
+    let (files, input_errors) = collect_inputs(&opts.inputs);
+    if files.is_empty() && input_errors.is_empty() {
+        return Err(BatchError::NoInputs);
+    }
+    prepare_out_dir(&opts.out_dir)?;
+    let stems = unique_stems(&files);
+    let canonical_inputs: BTreeSet<PathBuf> =
+        files.iter().filter_map(|f| f.canonicalize().ok()).collect();
+    let jobs: Vec<Job> = files
+        .iter()
+        .zip(stems)
+        .map(|(p, stem)| Job {
+            path: p.clone(),
+            display: p.display().to_string(),
+            stem,
+        })
+        .collect();
+
+    let mut outcome = BatchOutcome::default();
+    for (input, e) in &input_errors {
+        eprintln!("error: {input}: {e}");
+        outcome.failed.push((input.clone(), e.clone()));
+    }
+
+    let bar = progress_bar(&jobs, opts.quiet);
+    let decoded = AtomicU64::new(0);
+    let workers = opts.jobs.clamp(1, jobs.len().max(1));
+    let (job_tx, job_rx) = bounded::<Job>(workers);
+    let (res_tx, res_rx) = bounded::<(Job, Result<CallResult, PipelineError>)>(workers);
+    let mut reports: Vec<(String, Result<Report, String>)> = Vec::new();
+
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, res_tx) = (job_rx.clone(), res_tx.clone());
+            let decoded = &decoded;
+            scope.spawn(move || {
+                let ctl = Control {
+                    cancel,
+                    progress: decoded,
+                };
+                for job in job_rx.iter() {
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let r = analyze_call(
+                        &job.path,
+                        &job.display,
+                        &opts.roles,
+                        &opts.config,
+                        Vec::new(),
+                        &ctl,
+                    );
+                    if res_tx.send((job, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        scope.spawn(move || {
+            for job in jobs {
+                if cancel.load(Ordering::Relaxed) || job_tx.send(job).is_err() {
+                    break;
+                }
+            }
+        });
+
+        for (job, result) in res_rx.iter() {
+            match result {
+                Ok(call) => match write_call(&call, &job.stem, opts, &canonical_inputs) {
+                    Ok(_) => {
+                        outcome.ok += 1;
+                        outcome.audio_s += call.audio_s;
+                        for w in &call.report.warnings {
+                            bar.suspend(|| eprintln!("warning: {}: {w}", job.display));
+                        }
+                        if !opts.quiet {
+                            bar.suspend(|| println!("{}", call_line(&job.display, &call.report)));
+                        }
+                        reports.push((job.display.clone(), Ok(call.report)));
+                    }
+                    Err(e) => {
+                        bar.suspend(|| eprintln!("error: {}: {e}", job.display));
+                        outcome.failed.push((job.display.clone(), e.clone()));
+                        reports.push((job.display.clone(), Err(e)));
+                    }
+                },
+                Err(PipelineError::Cancelled) => outcome.cancelled = true,
+                Err(e) => {
+                    let msg = e.to_string();
+                    bar.suspend(|| eprintln!("error: {}: {msg}", job.display));
+                    outcome.failed.push((job.display.clone(), msg.clone()));
+                    reports.push((job.display.clone(), Err(msg)));
+                }
+            }
+            bar.inc(1);
+        }
+    });
+    bar.finish_and_clear();
+    if cancel.load(Ordering::Relaxed) {
+        outcome.cancelled = true;
+    }
+
+    if opts.formats.contains(&OutputFormat::Csv) {
+        let mut rows: Vec<report::csv::Row<'_>> = Vec::new();
+        for (input, e) in &input_errors {
+            rows.push(report::csv::Row::Failed {
+                file: input,
+                error: e,
+            });
+        }
+        for (display, r) in &reports {
+            rows.push(match r {
+                Ok(rep) => report::csv::Row::Ok(rep),
+                Err(e) => report::csv::Row::Failed {
+                    file: display,
+                    error: e,
+                },
+            });
+        }
+        let bytes = report::csv::render(&rows).map_err(|e| WriteError {
+            path: opts.out_dir.join("summary.csv"),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        write_atomic(&opts.out_dir.join("summary.csv"), &bytes)?;
+    }
+    outcome.wall_s = start.elapsed().as_secs_f64();
+    Ok(outcome)
+}
+
+fn progress_bar(jobs: &[Job], quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(jobs.len() as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls  ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_made_unique_with_parents() {
+        let files = vec![
+            PathBuf::from("a/day1/call.wav"),
+            PathBuf::from("a/day2/call.wav"),
+            PathBuf::from("b/other.wav"),
+        ];
+        assert_eq!(unique_stems(&files), ["day1__call", "day2__call", "other"]);
+        let same = vec![PathBuf::from("x.wav"), PathBuf::from("x.wav")];
+        assert_eq!(unique_stems(&same), ["x-1", "x-2"]);
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!(OutputFormat::parse(" JSON"), Some(OutputFormat::Json));
+        assert_eq!(OutputFormat::parse("xml"), None);
+    }
+}

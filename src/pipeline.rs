@@ -1,0 +1,398 @@
+//! The threaded wiring of one call's analysis.
+//!
+//! ```text
+//!  decode ──blocks──▶ resample ──16 kHz──▶ features(ch 0) ──frames──▶ ┐
+//!                                 └──────▶ features(ch 1) ──frames──▶ detect ──▶ segments
+//!                                 └──────▶ (taps: transcription, annotation, live meter)
+//! ```
+//!
+//! Each stage runs on its own thread inside a `std::thread::scope`, connected
+//! by bounded crossbeam channels: a slow stage back-pressures the ones before
+//! it, so memory stays constant whatever the length of the call (the decode
+//! stage can never run more than a few blocks ahead). Buffers travel down the
+//! pipe and come back through return channels ([`Pool`]), so steady state
+//! allocates nothing per block. The end of the stream is the senders being
+//! dropped; an error or a cancellation in any stage drops its senders too, so
+//! the others drain and stop, and the first error is reported.
+//!
+//! Later stages plug in as *taps*: a [`Tap`] receives the 16 kHz audio of
+//! every speaker and every finished speech segment, in order, on its own
+//! thread. Transcription and annotation are taps; so is the live meter.
+
+use crate::audio::resample::ResampleError;
+use crate::audio::{self, AudioError, AudioSource, ChannelResampler, SourceInfo, Speaker};
+use crate::dsp::features::{FeatureExtractor, FrameFeatures};
+use crate::time::Time;
+use crate::timeline::Annotation;
+use crate::vad::{Detector, Segment, VadConfig};
+use crossbeam_channel::{Receiver, Sender, bounded};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Source frames read per block.
+pub const BLOCK_FRAMES: usize = 4096;
+/// Depth of every channel between stages.
+const DEPTH: usize = 4;
+
+/// Why a call could not be analysed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The recording could not be read.
+    #[error(transparent)]
+    Audio(#[from] AudioError),
+    /// Resampling failed.
+    #[error(transparent)]
+    Resample(#[from] ResampleError),
+    /// Ctrl-C or another stop request.
+    #[error("cancelled")]
+    Cancelled,
+    /// A tap failed.
+    #[error("{0}")]
+    Tap(String),
+    /// A stage thread panicked (a bug).
+    #[error("internal error: a pipeline stage stopped unexpectedly ({0})")]
+    Internal(&'static str),
+}
+
+/// Recycled buffers: a bounded channel of spare values.
+#[derive(Clone)]
+pub struct Pool<T> {
+    tx: Sender<T>,
+    rx: Receiver<T>,
+}
+
+impl<T> Pool<T> {
+    /// A pool keeping at most `capacity` spares.
+    pub fn new(capacity: usize) -> Pool<T> {
+        let (tx, rx) = bounded(capacity);
+        Pool { tx, rx }
+    }
+
+    /// A spare value, or a fresh one from `make`.
+    pub fn take(&self, make: impl FnOnce() -> T) -> T {
+        self.rx.try_recv().unwrap_or_else(|_| make())
+    }
+
+    /// Returns a value for reuse (dropped if the pool is full).
+    pub fn give(&self, v: T) {
+        let _ = self.tx.try_send(v);
+    }
+}
+
+/// A consumer of the pipeline's audio and segments, run on its own thread.
+///
+/// Calls arrive in stream order: `audio` blocks for each speaker in time
+/// order, `segment` as soon as the detector has finished a segment (a few
+/// hundred ms after its end), then `finish` once. A tap that falls behind
+/// slows the pipeline down; it never makes memory grow.
+pub trait Tap: Send {
+    /// 16 kHz samples of speaker `channel` starting at `start`.
+    fn audio(&mut self, channel: usize, start: Time, samples: &[f32]) -> Result<(), String>;
+    /// A finished speech segment.
+    fn segment(&mut self, segment: &Segment) -> Result<(), String>;
+    /// Frame features of every speaker, row-major: `rows.len()` is a
+    /// multiple of the number of speakers, and `rows[i * n + c]` is frame
+    /// `rows[i * n].index` of speaker `c`. Segments may arrive before the
+    /// audio they cover (the stages run concurrently): a tap that needs both
+    /// must wait for the audio.
+    fn frames(&mut self, _rows: &[FrameFeatures]) -> Result<(), String> {
+        Ok(())
+    }
+    /// The end of the call (its duration).
+    fn finish(&mut self, duration: Time) -> Result<(), String>;
+}
+
+/// What flows to a tap.
+enum TapMsg {
+    Audio(usize, Time, Vec<f32>),
+    Segment(Segment),
+    Frames(Vec<FrameFeatures>),
+}
+
+/// The result of running the pipeline over one call.
+#[derive(Debug)]
+pub struct Detection {
+    /// Format, rate, channels of the recording.
+    pub info: SourceInfo,
+    /// The analysed speakers.
+    pub speakers: Vec<Speaker>,
+    /// Speech per speaker id.
+    pub speech: Annotation,
+    /// Duration at the analysis rate.
+    pub duration: Time,
+    /// Problems that did not stop the analysis.
+    pub warnings: Vec<String>,
+}
+
+/// Shared flags of a run.
+pub struct Control<'a> {
+    /// Set to stop every stage as soon as possible.
+    pub cancel: &'a AtomicBool,
+    /// Source frames decoded so far (for progress bars).
+    pub progress: &'a AtomicU64,
+}
+
+/// Opens `path` and runs the detection pipeline on it.
+pub fn run_file(
+    path: &Path,
+    speakers_of: impl FnOnce(&SourceInfo) -> Vec<Speaker>,
+    vad: &VadConfig,
+    taps: Vec<Box<dyn Tap + '_>>,
+    ctl: &Control<'_>,
+) -> Result<Detection, PipelineError> {
+    let source = audio::open(path)?;
+    let speakers = speakers_of(source.info());
+    run(source, speakers, vad, taps, ctl)
+}
+
+/// Runs the detection pipeline on an open source.
+pub fn run(
+    mut source: Box<dyn AudioSource>,
+    speakers: Vec<Speaker>,
+    vad: &VadConfig,
+    taps: Vec<Box<dyn Tap + '_>>,
+    ctl: &Control<'_>,
+) -> Result<Detection, PipelineError> {
+    let info = source.info().clone();
+    let nsp = speakers.len();
+    let selected: Vec<usize> = speakers.iter().map(|s| s.channel).collect();
+
+    let block_pool: Pool<Vec<Vec<f32>>> = Pool::new(DEPTH * 2);
+    let sample_pools: Vec<Pool<Vec<f32>>> = (0..nsp).map(|_| Pool::new(DEPTH * 2)).collect();
+    let frame_pool: Pool<Vec<FrameFeatures>> = Pool::new(DEPTH * 2 * nsp.max(1));
+
+    let (block_tx, block_rx) = bounded::<Vec<Vec<f32>>>(DEPTH);
+    let mut sample_txs = Vec::new();
+    let mut sample_rxs = Vec::new();
+    let mut frame_txs = Vec::new();
+    let mut frame_rxs = Vec::new();
+    for _ in 0..nsp {
+        let (t, r) = bounded::<(Time, Vec<f32>)>(DEPTH);
+        sample_txs.push(t);
+        sample_rxs.push(r);
+        let (t, r) = bounded::<Vec<FrameFeatures>>(DEPTH);
+        frame_txs.push(t);
+        frame_rxs.push(r);
+    }
+    let tap_channels: Vec<(Sender<TapMsg>, Receiver<TapMsg>)> =
+        taps.iter().map(|_| bounded::<TapMsg>(DEPTH * 4)).collect();
+    let tap_txs: Vec<Sender<TapMsg>> = tap_channels.iter().map(|(t, _)| t.clone()).collect();
+
+    std::thread::scope(|scope| {
+        // Decode: the source, in blocks of the selected channels.
+        let decode = scope.spawn({
+            let block_pool = block_pool.clone();
+            let selected = selected.clone();
+            move || -> Result<(u64, Vec<String>), PipelineError> {
+                let mut all: Vec<Vec<f32>> = vec![Vec::with_capacity(BLOCK_FRAMES); info.channels];
+                let mut total = 0u64;
+                loop {
+                    if ctl.cancel.load(Ordering::Relaxed) {
+                        return Err(PipelineError::Cancelled);
+                    }
+                    all.iter_mut().for_each(Vec::clear);
+                    let n = source.read(&mut all, BLOCK_FRAMES)?;
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                    ctl.progress.fetch_add(n as u64, Ordering::Relaxed);
+                    let mut block =
+                        block_pool.take(|| vec![Vec::with_capacity(BLOCK_FRAMES); selected.len()]);
+                    for (dst, &c) in block.iter_mut().zip(&selected) {
+                        dst.clear();
+                        dst.extend_from_slice(&all[c]);
+                    }
+                    if block_tx.send(block).is_err() {
+                        break; // downstream stopped; its error is reported
+                    }
+                }
+                Ok((total, source.warnings()))
+            }
+        });
+
+        // Resample: every speaker channel to 16 kHz.
+        let resample = scope.spawn({
+            let block_pool = block_pool.clone();
+            let sample_pools = sample_pools.clone();
+            let tap_txs = tap_txs.clone();
+            move || -> Result<u64, PipelineError> {
+                let mut rs: Vec<ChannelResampler> = (0..nsp)
+                    .map(|_| ChannelResampler::new(info.sample_rate))
+                    .collect::<Result<_, _>>()?;
+                let mut pos = vec![0i64; nsp];
+                let send = |c: usize, out: Vec<f32>, pos: &mut [i64]| -> bool {
+                    let start = Time(pos[c]);
+                    pos[c] += out.len() as i64;
+                    for t in &tap_txs {
+                        let _ = t.send(TapMsg::Audio(c, start, out.clone()));
+                    }
+                    sample_txs[c].send((start, out)).is_ok()
+                };
+                for block in block_rx.iter() {
+                    for c in 0..nsp {
+                        let mut out = sample_pools[c].take(|| Vec::with_capacity(BLOCK_FRAMES * 2));
+                        out.clear();
+                        rs[c].process(&block[c], &mut out)?;
+                        if !send(c, out, &mut pos) {
+                            return Ok(0);
+                        }
+                    }
+                    block_pool.give(block);
+                }
+                for (c, r) in rs.iter_mut().enumerate() {
+                    let mut out = Vec::new();
+                    r.finish(&mut out)?;
+                    if !out.is_empty() && !send(c, out, &mut pos) {
+                        return Ok(0);
+                    }
+                }
+                Ok(pos.first().copied().unwrap_or(0) as u64)
+            }
+        });
+
+        // Features: one thread per speaker channel.
+        let mut feature_threads = Vec::new();
+        for ((rx, tx), pool) in sample_rxs
+            .into_iter()
+            .zip(frame_txs)
+            .zip(sample_pools.iter().cloned())
+        {
+            let frame_pool = frame_pool.clone();
+            feature_threads.push(scope.spawn(move || {
+                let mut fx = FeatureExtractor::new();
+                for (_, samples) in rx.iter() {
+                    let mut frames = frame_pool.take(Vec::new);
+                    frames.clear();
+                    fx.push(&samples, &mut frames);
+                    pool.give(samples);
+                    if !frames.is_empty() && tx.send(frames).is_err() {
+                        return;
+                    }
+                }
+                let mut frames = Vec::new();
+                fx.finish(&mut frames);
+                let _ = tx.send(frames);
+            }));
+        }
+
+        // Taps: each on its own thread.
+        let mut tap_threads = Vec::new();
+        for (mut tap, (_, rx)) in taps.into_iter().zip(tap_channels) {
+            tap_threads.push(scope.spawn(move || -> Result<Box<dyn Tap + '_>, String> {
+                for msg in rx.iter() {
+                    match msg {
+                        TapMsg::Audio(c, start, s) => tap.audio(c, start, &s)?,
+                        TapMsg::Segment(seg) => tap.segment(&seg)?,
+                        TapMsg::Frames(f) => tap.frames(&f)?,
+                    }
+                }
+                Ok(tap)
+            }));
+        }
+
+        // Detect: frames of all channels in lockstep.
+        let detect = scope.spawn({
+            let frame_pool = frame_pool.clone();
+            let tap_txs = tap_txs.clone();
+            move || -> (Vec<Segment>, i64) {
+                let mut det = Detector::new(nsp, vad);
+                let mut queues: Vec<std::collections::VecDeque<FrameFeatures>> =
+                    vec![Default::default(); nsp];
+                let mut open = vec![true; nsp];
+                let mut segments = Vec::new();
+                let mut fresh = Vec::new();
+                let mut row = Vec::with_capacity(nsp);
+                let mut tap_rows: Vec<FrameFeatures> = Vec::new();
+                let mut frames = 0i64;
+                loop {
+                    for c in 0..nsp {
+                        while open[c] && queues[c].is_empty() {
+                            match frame_rxs[c].recv() {
+                                Ok(batch) => {
+                                    queues[c].extend(batch.iter().copied());
+                                    frame_pool.give(batch);
+                                }
+                                Err(_) => open[c] = false,
+                            }
+                        }
+                    }
+                    if queues.iter().any(|q| q.is_empty()) {
+                        break;
+                    }
+                    fresh.clear();
+                    while queues.iter().all(|q| !q.is_empty()) {
+                        row.clear();
+                        row.extend(queues.iter_mut().filter_map(|q| q.pop_front()));
+                        det.push(&row, &mut fresh);
+                        frames += 1;
+                        if !tap_txs.is_empty() {
+                            tap_rows.extend_from_slice(&row);
+                        }
+                    }
+                    for t in &tap_txs {
+                        let _ = t.send(TapMsg::Frames(tap_rows.clone()));
+                        for s in &fresh {
+                            let _ = t.send(TapMsg::Segment(*s));
+                        }
+                    }
+                    tap_rows.clear();
+                    segments.extend_from_slice(&fresh);
+                }
+                fresh.clear();
+                det.finish(frames, &mut fresh);
+                for t in &tap_txs {
+                    for s in &fresh {
+                        let _ = t.send(TapMsg::Segment(*s));
+                    }
+                }
+                segments.extend_from_slice(&fresh);
+                (segments, frames)
+            }
+        });
+        drop(tap_txs);
+
+        let decoded = decode
+            .join()
+            .map_err(|_| PipelineError::Internal("decode"))?;
+        let resampled = resample
+            .join()
+            .map_err(|_| PipelineError::Internal("resample"))?;
+        for t in feature_threads {
+            t.join().map_err(|_| PipelineError::Internal("features"))?;
+        }
+        let (segments, frames) = detect
+            .join()
+            .map_err(|_| PipelineError::Internal("detect"))?;
+        let (_total_in, warnings) = decoded?;
+        let samples = resampled?;
+        let duration = Time(samples as i64);
+        debug_assert!(frames == duration.frames_ceil() || nsp == 0);
+
+        let mut tap_results = Vec::new();
+        for t in tap_threads {
+            tap_results.push(t.join().map_err(|_| PipelineError::Internal("tap"))?);
+        }
+        for r in tap_results {
+            let mut tap = r.map_err(PipelineError::Tap)?;
+            tap.finish(duration).map_err(PipelineError::Tap)?;
+        }
+
+        let mut speech = Annotation::new();
+        for s in &speakers {
+            speech.insert(&s.id, Default::default());
+        }
+        for seg in segments {
+            let span = crate::timeline::Span::new(seg.span.start, seg.span.end.min(duration));
+            speech.add(&speakers[seg.channel].id, span);
+        }
+        Ok(Detection {
+            info,
+            speakers,
+            speech,
+            duration,
+            warnings,
+        })
+    })
+}
