@@ -1,0 +1,1 @@
+"""Helpers for scripts/make_devset.py (see its docstring)."""
