@@ -256,34 +256,25 @@ pub fn analyze_call(
 }
 
 /// Writes the per-call outputs; returns the paths written.
+///
+/// Inputs are never overwritten: not a file given as input, and not an
+/// existing file beside the audio when `--out` is the audio's own directory
+/// (a reference `<stem>.rttm` kept next to `<stem>.wav`, say). Every target
+/// is checked before anything is written, so a refused call leaves nothing.
 fn write_call(
     result: &CallResult,
-    stem: &str,
+    job: &Job,
     opts: &AnalyzeOptions,
     inputs: &BTreeSet<PathBuf>,
 ) -> Result<Vec<PathBuf>, String> {
-    let mut written = Vec::new();
-    let mut put = |name: String, bytes: Vec<u8>| -> Result<(), String> {
-        let path = opts.out_dir.join(name);
-        // Never overwrite an input (say, a reference RTTM next to the audio
-        // when --out points at the input directory).
-        let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if inputs.contains(&canon) {
-            return Err(format!(
-                "refusing to overwrite input file {}",
-                path.display()
-            ));
-        }
-        write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
-        written.push(path);
-        Ok(())
-    };
+    let stem = &job.stem;
+    let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if opts.formats.contains(&OutputFormat::Json) {
         let json = result
             .report
             .to_json()
             .map_err(|e| format!("cannot serialise the report: {e}"))?;
-        put(format!("{stem}.json"), json.into_bytes())?;
+        outputs.push((opts.out_dir.join(format!("{stem}.json")), json.into_bytes()));
     }
     if opts.formats.contains(&OutputFormat::Rttm) {
         let speech = result.report.speech_annotation();
@@ -294,7 +285,28 @@ fn write_call(
                 .find(|(s, _)| s == id)
                 .map_or(1, |(_, c)| *c)
         });
-        put(format!("{stem}.rttm"), rttm.into_bytes())?;
+        outputs.push((opts.out_dir.join(format!("{stem}.rttm")), rttm.into_bytes()));
+    }
+    let beside_audio = match (
+        opts.out_dir.canonicalize(),
+        job.path.parent().map(Path::canonicalize),
+    ) {
+        (Ok(out), Some(Ok(parent))) => out == parent,
+        _ => false,
+    };
+    for (path, _) in &outputs {
+        let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if inputs.contains(&canon) || (beside_audio && path.exists()) {
+            return Err(format!(
+                "refusing to overwrite input file {} (choose another --out)",
+                path.display()
+            ));
+        }
+    }
+    let mut written = Vec::new();
+    for (path, bytes) in outputs {
+        write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+        written.push(path);
     }
     Ok(written)
 }
@@ -408,7 +420,7 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
 
         for (job, result) in res_rx.iter() {
             match result {
-                Ok(call) => match write_call(&call, &job.stem, opts, &canonical_inputs) {
+                Ok(call) => match write_call(&call, &job, opts, &canonical_inputs) {
                     Ok(_) => {
                         outcome.ok += 1;
                         outcome.audio_s += call.audio_s;

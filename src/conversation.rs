@@ -10,12 +10,13 @@
 //! Definitions (thresholds in [`ConversationConfig`]):
 //! * **utterance**: a speaker's speech with pauses shorter than
 //!   `utterance_gap_s` bridged;
-//! * **backchannel**: B starts an utterance while A is speaking, B's
-//!   utterance is shorter than `backchannel_max_s`, and A is still speaking
-//!   when it ends (or resumes within `utterance_gap_s`);
-//! * **interruption**: B starts an utterance while A is speaking (A started
-//!   first), it is not a backchannel, and B's speech overlaps A's by at least
-//!   `interruption_min_overlap_s` within B's utterance;
+//! * **backchannel**: B starts an utterance inside one of A's utterances,
+//!   B's utterance is shorter than `backchannel_max_s`, and A's utterance
+//!   outlasts it;
+//! * **interruption**: B starts an utterance inside one of A's utterances
+//!   (A started first; a pause of A shorter than `utterance_gap_s` does not
+//!   end A's utterance), it is not a backchannel, and B's speech overlaps
+//!   A's by at least `interruption_min_overlap_s` within B's utterance;
 //! * **turn**: a maximal run of one speaker's utterances, backchannels of the
 //!   others not counted as taking the floor; **response latency** is the
 //!   time from the end of one turn to the start of the next speaker's turn
@@ -298,14 +299,16 @@ fn overlap_events(
     for (b, (b_id, b_speech)) in tracks.iter().enumerate() {
         for utt in utterances[b].iter() {
             let start = utt.start;
-            // The speaker B cut in on: someone speaking at B's start who
-            // started before B. With several, the one speaking longest.
-            let victim = tracks
+            // The speaker B cut in on: someone in the middle of an utterance
+            // at B's start (a pause shorter than `utterance_gap_s` does not
+            // end it), who started before B. With several, the one speaking
+            // longest.
+            let victim = utterances
                 .iter()
                 .enumerate()
                 .filter(|&(a, _)| a != b)
-                .filter_map(|(a, (_, a_speech))| {
-                    let seg = a_speech.span_at(start)?;
+                .filter_map(|(a, a_utts)| {
+                    let seg = a_utts.span_at(start)?;
                     (seg.start < start).then_some((a, seg))
                 })
                 .min_by_key(|(_, seg)| seg.start);

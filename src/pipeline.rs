@@ -185,7 +185,9 @@ pub fn run(
             let block_pool = block_pool.clone();
             let selected = selected.clone();
             move || -> Result<(u64, Vec<String>), PipelineError> {
-                let mut all: Vec<Vec<f32>> = vec![Vec::with_capacity(BLOCK_FRAMES); info.channels];
+                let mut all: Vec<Vec<f32>> = (0..info.channels)
+                    .map(|_| Vec::with_capacity(BLOCK_FRAMES))
+                    .collect();
                 let mut total = 0u64;
                 loop {
                     if ctl.cancel.load(Ordering::Relaxed) {
@@ -198,8 +200,11 @@ pub fn run(
                     }
                     total += n as u64;
                     ctl.progress.fetch_add(n as u64, Ordering::Relaxed);
-                    let mut block =
-                        block_pool.take(|| vec![Vec::with_capacity(BLOCK_FRAMES); selected.len()]);
+                    let mut block = block_pool.take(|| {
+                        (0..selected.len())
+                            .map(|_| Vec::with_capacity(BLOCK_FRAMES))
+                            .collect()
+                    });
                     for (dst, &c) in block.iter_mut().zip(&selected) {
                         dst.clear();
                         dst.extend_from_slice(&all[c]);

@@ -11,7 +11,7 @@
 //!   to track; mel spacing because speech detail sits low. Telephone audio
 //!   simply leaves the top bands empty.
 //! * `periodicity`: the height of the strongest peak of the normalised
-//!   autocorrelation in the pitch range (60–400 Hz) of the speech band,
+//!   autocorrelation in the pitch range (80–400 Hz) of the speech band,
 //!   computed as the inverse transform of the band's power spectrum and
 //!   divided by the autocorrelation of the analysis window itself (Boersma,
 //!   1993), which undoes the window's taper: a periodic signal scores close
@@ -36,8 +36,10 @@ pub const SPEECH_LO_HZ: f32 = 200.0;
 pub const SPEECH_HI_HZ: f32 = 3600.0;
 /// Shortest pitch period searched (400 Hz).
 const MIN_LAG: usize = (RATE / 400) as usize;
-/// Longest pitch period searched (60 Hz).
-const MAX_LAG: usize = (RATE / 60) as usize;
+/// Longest pitch period searched (80 Hz). The window holds 32 ms; beyond
+/// about 2.5 periods per window the window correction divides by a small
+/// number and noise starts to look periodic.
+const MAX_LAG: usize = (RATE / 80) as usize;
 /// The floor of every dB value: −120 dBFS stands for digital silence.
 pub const FLOOR_DB: f32 = -120.0;
 
@@ -258,7 +260,8 @@ impl Analysis<'_> {
             {
                 best = (l, self.acf[l]);
             }
-            if best.0 > 0 {
+            // A peak at the edge of the range is the range, not a pitch.
+            if best.0 > MIN_LAG && best.0 < MAX_LAG {
                 f.periodicity = best.1.clamp(0.0, 1.0);
                 let (a, b, c) = (self.acf[best.0 - 1], best.1, self.acf[best.0 + 1]);
                 let denom = a - 2.0 * b + c;

@@ -618,7 +618,28 @@ pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalErr
     let mut out: BTreeMap<String, HypFile> = BTreeMap::new();
     for f in files_with(path, "json") {
         let text = read(&f)?;
-        let report: Report = serde_json::from_str(&text).map_err(|e| EvalError::Json {
+        // Other JSON files beside the reports (timings, parameters) are not
+        // hypotheses; a file that claims to be a report must parse as one.
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(_) if path.is_dir() => continue,
+            Err(e) => {
+                return Err(EvalError::Json {
+                    path: f.clone(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        if value.get("schema_version").is_none() {
+            if path.is_dir() {
+                continue;
+            }
+            return Err(EvalError::Json {
+                path: f.clone(),
+                message: "no schema_version field".into(),
+            });
+        }
+        let report: Report = serde_json::from_value(value).map_err(|e| EvalError::Json {
             path: f.clone(),
             message: e.to_string(),
         })?;

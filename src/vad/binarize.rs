@@ -69,6 +69,26 @@ impl Binarizer {
         self.next
     }
 
+    /// Changes the padding and the shortest kept gap from now on (the
+    /// detector widens them where the background hides weak speech).
+    pub fn set_timing(&mut self, pad_onset: i64, pad_offset: i64, min_off: i64) {
+        self.p.pad_onset = pad_onset.max(0);
+        self.p.pad_offset = pad_offset.max(0);
+        self.p.min_off = min_off.max(1);
+    }
+
+    /// The earliest frame a segment not yet emitted can start at: frames
+    /// before it will never be part of a future segment.
+    pub fn earliest_open_frame(&self) -> i64 {
+        let open = if self.active {
+            self.run_start
+        } else {
+            self.next
+        };
+        let open = (open - self.p.pad_onset).max(0);
+        self.pending.map_or(open, |(s, _)| s.min(open))
+    }
+
     /// Adds the score of the next frame; appends finished segments to `out`.
     pub fn push(&mut self, score: f32, out: &mut Vec<Span>) {
         let t = self.next;

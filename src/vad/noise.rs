@@ -1,4 +1,5 @@
-//! A noise floor that adapts: minimum statistics per band.
+//! A noise floor that adapts: minimum statistics per band, and the mean
+//! background level above it.
 //!
 //! Speech is bursty: within a couple of seconds of talk there are always
 //! frames between syllables where a band falls back to the background level.
@@ -18,43 +19,43 @@ use crate::dsp::features::{FLOOR_DB, N_BANDS};
 /// Sub-windows per tracking window.
 const SUBWINDOWS: usize = 6;
 
-/// Per-band minimum-statistics noise floor, in dB.
+/// Minimum-statistics noise floor of `N` values (bands), in dB.
 #[derive(Clone, Debug)]
-pub struct NoiseFloor {
+pub struct NoiseFloor<const N: usize = N_BANDS> {
     sub_len: usize,
     smooth: f32,
     bias_db: f32,
-    smoothed: [f32; N_BANDS],
-    current_min: [f32; N_BANDS],
-    history: [[f32; N_BANDS]; SUBWINDOWS],
+    smoothed: [f32; N],
+    current_min: [f32; N],
+    history: [[f32; N]; SUBWINDOWS],
     filled: usize,
     pos: usize,
     frames_in_sub: usize,
-    floor: [f32; N_BANDS],
+    floor: [f32; N],
     started: bool,
 }
 
-impl NoiseFloor {
+impl<const N: usize> NoiseFloor<N> {
     /// A tracker over a window of `window_frames` frames, smoothing with
     /// time constant `smooth_frames`, adding `bias_db` to the minimum.
-    pub fn new(window_frames: usize, smooth_frames: f32, bias_db: f32) -> NoiseFloor {
+    pub fn new(window_frames: usize, smooth_frames: f32, bias_db: f32) -> NoiseFloor<N> {
         NoiseFloor {
             sub_len: (window_frames / SUBWINDOWS).max(1),
             smooth: (-1.0 / smooth_frames.max(0.5)).exp(),
             bias_db,
-            smoothed: [FLOOR_DB; N_BANDS],
-            current_min: [f32::INFINITY; N_BANDS],
-            history: [[f32::INFINITY; N_BANDS]; SUBWINDOWS],
+            smoothed: [FLOOR_DB; N],
+            current_min: [f32::INFINITY; N],
+            history: [[f32::INFINITY; N]; SUBWINDOWS],
             filled: 0,
             pos: 0,
             frames_in_sub: 0,
-            floor: [FLOOR_DB; N_BANDS],
+            floor: [FLOOR_DB; N],
             started: false,
         }
     }
 
-    /// Updates with one frame of band energies (dB) and returns the floor.
-    pub fn update(&mut self, bands: &[f32; N_BANDS]) -> &[f32; N_BANDS] {
+    /// Updates with one frame of values (dB) and returns the floor.
+    pub fn update(&mut self, bands: &[f32; N]) -> &[f32; N] {
         if !self.started {
             self.smoothed = *bands;
             self.started = true;
@@ -76,10 +77,10 @@ impl NoiseFloor {
             self.history[self.pos] = self.current_min;
             self.pos = (self.pos + 1) % SUBWINDOWS;
             self.filled = (self.filled + 1).min(SUBWINDOWS);
-            self.current_min = [f32::INFINITY; N_BANDS];
+            self.current_min = [f32::INFINITY; N];
             self.frames_in_sub = 0;
         }
-        for b in 0..N_BANDS {
+        for b in 0..N {
             let mut m = self.current_min[b];
             for h in &self.history[..self.filled] {
                 m = m.min(h[b]);
@@ -94,8 +95,73 @@ impl NoiseFloor {
     }
 
     /// The current floor.
-    pub fn floor(&self) -> &[f32; N_BANDS] {
+    pub fn floor(&self) -> &[f32; N] {
         &self.floor
+    }
+}
+
+/// The mean background level per band: an average that moves fast where
+/// the channel's speaker is silent and slowly where they speak, held between
+/// the tracked minimum and `cap_db` above it.
+///
+/// The minimum tracker alone sits at the *bottom* of the background's
+/// fluctuations; for a fluctuating background (babble, traffic) the mean is
+/// several dB higher, and measuring speech against the minimum makes every
+/// bump of the background look like speech. The detector therefore feeds
+/// back whether the previous frame looked like speech: the average adapts
+/// with time constant `tau` in the background and `slow_tau` in speech (so
+/// a background mistaken for speech is still learned, in seconds). The
+/// minimum bounds it from below, and from above at `cap_db` over the
+/// minimum: a call that opens with speech cannot teach the estimate that
+/// the speech is the background.
+#[derive(Clone, Debug)]
+pub struct NoiseLevel {
+    floor: NoiseFloor,
+    cap_db: f32,
+    alpha: f32,
+    alpha_slow: f32,
+    level: [f32; N_BANDS],
+    frames: u32,
+}
+
+impl NoiseLevel {
+    /// `window_frames` of minimum tracking; time constants in frames where
+    /// speech is absent (`tau`) and present (`slow_tau`); at most `cap_db`
+    /// above the minimum.
+    pub fn new(window_frames: usize, tau: f32, slow_tau: f32, cap_db: f32) -> NoiseLevel {
+        NoiseLevel {
+            floor: NoiseFloor::new(window_frames, 3.0, 0.0),
+            cap_db,
+            alpha: (-1.0 / tau.max(1.0)).exp(),
+            alpha_slow: (-1.0 / slow_tau.max(1.0)).exp(),
+            level: [FLOOR_DB; N_BANDS],
+            frames: 0,
+        }
+    }
+
+    /// Updates with one frame of band energies (dB) and whether the frame
+    /// before looked like speech; returns the background level.
+    pub fn update(&mut self, bands: &[f32; N_BANDS], speech: bool) -> &[f32; N_BANDS] {
+        let floor = *self.floor.update(bands);
+        self.frames = self.frames.saturating_add(1);
+        if self.frames == 1 {
+            self.level = *bands;
+        }
+        let a = if speech { self.alpha_slow } else { self.alpha };
+        for ((l, &x), &f) in self.level.iter_mut().zip(bands).zip(&floor) {
+            *l = (a * *l + (1.0 - a) * x).clamp(f, f + self.cap_db);
+        }
+        &self.level
+    }
+
+    /// The current background level per band.
+    pub fn level(&self) -> &[f32; N_BANDS] {
+        &self.level
+    }
+
+    /// The current minimum per band.
+    pub fn floor(&self) -> &[f32; N_BANDS] {
+        self.floor.floor()
     }
 }
 
@@ -105,7 +171,7 @@ mod tests {
 
     #[test]
     fn tracks_the_background_under_bursts() {
-        let mut nf = NoiseFloor::new(200, 3.0, 0.0);
+        let mut nf: NoiseFloor = NoiseFloor::new(200, 3.0, 0.0);
         // Background at −60 dB with 300 ms bursts at −20 dB every second.
         for t in 0..1000 {
             let level = if t % 100 < 30 { -20.0 } else { -60.0 };
@@ -115,8 +181,25 @@ mod tests {
     }
 
     #[test]
+    fn level_sits_at_the_mean_of_a_fluctuating_background() {
+        let mut nl = NoiseLevel::new(200, 30.0, 400.0, 12.0);
+        let mut seed = 5u32;
+        for t in 0..3000 {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            // Background −50 dB ± 4 dB; speech bursts at −20 dB.
+            let jitter = ((seed >> 16) % 9) as f32 - 4.0;
+            let speech = t % 200 < 60;
+            let level = if speech { -20.0 } else { -50.0 + jitter };
+            nl.update(&[level; N_BANDS], speech);
+        }
+        let l = nl.level()[0];
+        assert!((l + 50.0).abs() < 2.0, "level {l}");
+        assert!(nl.floor()[0] < l - 2.0, "the minimum is below the mean");
+    }
+
+    #[test]
     fn follows_a_rising_background_within_the_window() {
-        let mut nf = NoiseFloor::new(120, 2.0, 0.0);
+        let mut nf: NoiseFloor = NoiseFloor::new(120, 2.0, 0.0);
         for _ in 0..300 {
             nf.update(&[-70.0; N_BANDS]);
         }

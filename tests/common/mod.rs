@@ -33,13 +33,23 @@ pub fn hearken_os(args: &[&std::ffi::OsStr]) -> Output {
 /// Validates a report file against `schemas/report.schema.json`; panics with
 /// every violation listed.
 pub fn validate_report(path: &Path) -> serde_json::Value {
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root().join("schemas/report.schema.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/report.schema.json")).unwrap(),
+    )
+    .unwrap();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap())
         .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
     let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{} violates the schema:\n{}", path.display(), errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} violates the schema:\n{}",
+        path.display(),
+        errors.join("\n")
+    );
     report
 }
 
@@ -64,8 +74,12 @@ pub fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden file {}; run with HEARKEN_BLESS=1 to create it", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}; run with HEARKEN_BLESS=1 to create it",
+            path.display()
+        )
+    });
     if expected != actual {
         let diff: Vec<String> = expected
             .lines()
@@ -97,7 +111,8 @@ pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
     let n = channels[0].len();
     for i in 0..n {
         for c in channels {
-            w.write_sample((c[i].clamp(-1.0, 1.0) * 32767.0) as i16).unwrap();
+            w.write_sample((c[i].clamp(-1.0, 1.0) * 32767.0) as i16)
+                .unwrap();
         }
     }
     w.finalize().unwrap();
@@ -105,5 +120,8 @@ pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>]) {
 
 /// True when `sox` is installed (the set-up installs it).
 pub fn have_sox() -> bool {
-    Command::new("sox").arg("--version").output().is_ok_and(|o| o.status.success())
+    Command::new("sox")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
