@@ -70,10 +70,14 @@ fn to_16k(rate: u32, ch: &[Vec<f32>]) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// Features of a whole channel, fed in the pipeline's block size (4096
+/// frames of 8 kHz audio become 8192 samples at 16 kHz).
 fn features(x: &[f32]) -> Vec<FrameFeatures> {
     let mut fx = FeatureExtractor::new();
     let mut out = Vec::with_capacity(x.len() / 160 + 1);
-    fx.push(x, &mut out);
+    for block in x.chunks(8192) {
+        fx.push(block, &mut out);
+    }
     fx.finish(&mut out);
     out
 }

@@ -21,7 +21,7 @@
 //! * `level_db`: RMS of the frame's own 10 ms cell, DC removed, in dBFS: the
 //!   loudness the annotations use.
 
-use super::stft::{BINS, Framer, Stft, WIN};
+use super::stft::{BINS, Framer, HALF, Stft, WIN};
 use crate::time::{HOP, RATE};
 
 /// Number of analysis bands.
@@ -34,12 +34,15 @@ pub const BAND_HI_HZ: f32 = 7600.0;
 pub const SPEECH_LO_HZ: f32 = 200.0;
 /// Upper edge of the speech band.
 pub const SPEECH_HI_HZ: f32 = 3600.0;
-/// Shortest pitch period searched (400 Hz).
-const MIN_LAG: usize = (RATE / 400) as usize;
+/// The rate of the autocorrelation (the band below 4 kHz, see
+/// [`Stft::inverse_half`]).
+const ACF_RATE: u32 = RATE / 2;
+/// Shortest pitch period searched (400 Hz), in samples at [`ACF_RATE`].
+const MIN_LAG: usize = (ACF_RATE / 400) as usize;
 /// Longest pitch period searched (80 Hz). The window holds 32 ms; beyond
 /// about 2.5 periods per window the window correction divides by a small
 /// number and noise starts to look periodic.
-const MAX_LAG: usize = (RATE / 80) as usize;
+const MAX_LAG: usize = (ACF_RATE / 80) as usize;
 /// The floor of every dB value: −120 dBFS stands for digital silence.
 pub const FLOOR_DB: f32 = -120.0;
 
@@ -102,12 +105,15 @@ pub struct FeatureExtractor {
     power: Vec<f32>,
     mags: Vec<f32>,
     acf: Vec<f32>,
-    /// Normalised (circular) autocorrelation of the window, per lag.
+    /// Inverse of the window's normalised (circular) autocorrelation, per lag.
     win_acf: Vec<f32>,
     band_edges: [(usize, usize); N_BANDS],
     speech_bins: (usize, usize),
     /// Converts a sum of |X|² to a mean-square signal level.
     power_scale: f32,
+    /// A slowly rising minimum of the speech-band level, dB: frames at the
+    /// background are not worth a periodicity analysis.
+    quiet_db: f32,
 }
 
 impl Default for FeatureExtractor {
@@ -146,12 +152,13 @@ impl FeatureExtractor {
             stft,
             framer: Framer::new(),
             power: vec![0.0; BINS],
-            mags: vec![0.0; BINS],
-            acf: vec![0.0; WIN],
+            mags: vec![0.0; HALF / 2 + 1],
+            acf: vec![0.0; HALF],
             win_acf,
             band_edges,
             speech_bins: (hz_to_bin(SPEECH_LO_HZ), hz_to_bin(SPEECH_HI_HZ)),
             power_scale: 2.0 / (WIN as f32 * wsum),
+            quiet_db: f32::INFINITY,
         }
     }
 
@@ -186,6 +193,7 @@ impl FeatureExtractor {
                 band_edges: &self.band_edges,
                 speech_bins: self.speech_bins,
                 power_scale: self.power_scale,
+                quiet_db: &mut self.quiet_db,
             },
         )
     }
@@ -205,7 +213,14 @@ struct Analysis<'a> {
     band_edges: &'a [(usize, usize); N_BANDS],
     speech_bins: (usize, usize),
     power_scale: f32,
+    quiet_db: &'a mut f32,
 }
+
+/// How fast the background minimum rises, dB per frame (2 dB/s).
+const QUIET_RISE_DB: f32 = 0.02;
+/// Frames less than this above the background minimum skip the periodicity
+/// analysis (they are background; it would cost half the frame's time).
+const QUIET_MARGIN_DB: f32 = 3.0;
 
 impl Analysis<'_> {
     fn frame(&mut self, index: i64, frame: &[f32]) -> FrameFeatures {
@@ -216,21 +231,41 @@ impl Analysis<'_> {
         f.level_db = cell_level_db(frame);
         self.stft.power(frame, self.power);
 
+        let mut lin = [0f32; N_BANDS];
         for (b, &(lo, hi)) in self.band_edges.iter().enumerate() {
-            let e: f32 = self.power[lo..hi].iter().sum();
-            f.bands[b] = db(e * self.power_scale);
+            lin[b] = self.power[lo..hi].iter().sum::<f32>() * self.power_scale;
+            f.bands[b] = db(lin[b]);
         }
 
         let (lo, hi) = self.speech_bins;
-        let speech = &self.power[lo..hi];
-        let total: f32 = speech.iter().sum();
-        f.speech_db = db(total * self.power_scale);
-        if total * self.power_scale < 1e-11 {
+        let total: f32 = self.power[lo..hi].iter().sum::<f32>() * self.power_scale;
+        f.speech_db = db(total);
+        if total < 1e-11 {
             return f; // digital silence: nothing else to learn
         }
-        let n = speech.len() as f32;
-        let mean_log: f32 = speech.iter().map(|&p| db(p + 1e-20)).sum::<f32>() / n;
-        f.flatness = (10f32.powf((mean_log - db(total / n)) / 10.0)).clamp(0.0, 1.0);
+        // Flatness over the bands of the speech band, each band's energy per
+        // bin: geometric over arithmetic mean.
+        let mut log_sum = 0.0;
+        let mut sum = 0.0;
+        let mut n = 0.0;
+        for (b, &(blo, bhi)) in self.band_edges.iter().enumerate() {
+            if bhi <= hi {
+                let per_bin = lin[b] / (bhi - blo) as f32;
+                log_sum += db(per_bin + 1e-20);
+                sum += per_bin;
+                n += 1.0;
+            }
+        }
+        if n > 0.0 {
+            f.flatness = 10f32
+                .powf((log_sum / n - db(sum / n)) / 10.0)
+                .clamp(0.0, 1.0);
+        }
+
+        *self.quiet_db = (*self.quiet_db + QUIET_RISE_DB).min(f.speech_db);
+        if f.speech_db < *self.quiet_db + QUIET_MARGIN_DB {
+            return f;
+        }
 
         // Periodicity: autocorrelation of the speech band over the window's.
         for (k, m) in self.mags.iter_mut().enumerate() {
@@ -240,11 +275,12 @@ impl Analysis<'_> {
                 0.0
             };
         }
-        self.stft.inverse_real(self.mags, self.acf);
+        self.stft.inverse_half(self.mags, self.acf);
         let r0 = self.acf[0];
         if r0 > 0.0 {
+            let inv_r0 = 1.0 / r0;
             for (a, w) in self.acf[..=MAX_LAG + 1].iter_mut().zip(self.win_acf) {
-                *a /= r0 * w;
+                *a *= inv_r0 * w;
             }
             // The highest peak; but multiples of the period peak almost as
             // high, so the shortest lag within 10% of the highest wins.
@@ -270,24 +306,25 @@ impl Analysis<'_> {
                 } else {
                     0.0
                 };
-                f.pitch_hz = RATE as f32 / (best.0 as f32 + shift.clamp(-0.5, 0.5));
+                f.pitch_hz = ACF_RATE as f32 / (best.0 as f32 + shift.clamp(-0.5, 0.5));
             }
         }
         f
     }
 }
 
-/// The window's normalised circular autocorrelation for lags up to
+/// The inverse of the window's normalised circular autocorrelation for lags up to
 /// `MAX_LAG + 1`, computed through the same transform as the signal's.
 fn window_acf(stft: &mut Stft) -> Vec<f32> {
     // The power spectrum of a constant signal, windowed, is the window's.
     let mut power = vec![0.0; BINS];
     stft.power(&vec![1.0; WIN], &mut power);
-    let mut acf = vec![0.0; WIN];
-    stft.inverse_real(&power, &mut acf);
+    let mut acf = vec![0.0; HALF];
+    stft.inverse_half(&power, &mut acf);
     let r0 = acf[0].max(f32::MIN_POSITIVE);
     acf.truncate(MAX_LAG + 2);
-    acf.iter().map(|a| (a / r0).max(1e-3)).collect()
+    // Stored inverted: the per-frame normalisation multiplies.
+    acf.iter().map(|a| 1.0 / (a / r0).max(1e-3)).collect()
 }
 
 /// RMS of the frame's own cell (its middle [`HOP`] samples), DC removed.
@@ -346,14 +383,13 @@ mod tests {
 
     #[test]
     fn full_scale_sine_level_and_pitch() {
-        // A pulse train at 125 Hz: strongly periodic, pitch 125 Hz.
+        // Half a second of faint noise (the background), then a pulse train
+        // at 125 Hz: strongly periodic, pitch 125 Hz.
         let n = 16_000;
-        let mut x = vec![0.0f32; n];
-        for i in (0..n).step_by(128) {
-            x[i] = 1.0;
-        }
+        let mut x = noise(n / 2, 0.0005, 3);
+        x.extend((0..n).map(|i| if i % 128 == 0 { 1.0 } else { 0.0 }));
         let f = analyse(&x);
-        let mid = &f[50];
+        let mid = &f[100];
         assert!(mid.periodicity > 0.8, "periodicity {}", mid.periodicity);
         assert!((mid.pitch_hz - 125.0).abs() < 2.0, "pitch {}", mid.pitch_hz);
 
@@ -372,6 +408,16 @@ mod tests {
             "speech band {}",
             f[50].speech_db
         );
+    }
+
+    #[test]
+    fn a_steady_background_skips_the_periodicity_analysis() {
+        // A pulse train that never changes is the background after a while.
+        let x: Vec<f32> = (0..16_000 * 3)
+            .map(|i| if i % 128 == 0 { 1.0 } else { 0.0 })
+            .collect();
+        let f = analyse(&x);
+        assert_eq!(f[250].periodicity, 0.0);
     }
 
     #[test]

@@ -27,8 +27,13 @@ pub struct Stft {
     input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
+    half: Vec<Complex<f32>>,
     inv_scratch: Vec<Complex<f32>>,
 }
+
+/// Length of the half-rate inverse transform: the band below 4 kHz of a
+/// [`WIN`]-point spectrum, brought back to the time domain at 8 kHz.
+pub const HALF: usize = WIN / 2;
 
 impl Default for Stft {
     fn default() -> Self {
@@ -41,7 +46,7 @@ impl Stft {
     pub fn new() -> Stft {
         let mut planner = RealFftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(WIN);
-        let ifft = planner.plan_fft_inverse(WIN);
+        let ifft = planner.plan_fft_inverse(HALF);
         // Periodic Hann: overlapping windows at hop HOP sum to a constant.
         let window = (0..WIN)
             .map(|n| {
@@ -54,6 +59,7 @@ impl Stft {
             input: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
+            half: ifft.make_input_vec(),
             inv_scratch: ifft.make_scratch_vec(),
             fft,
             ifft,
@@ -75,16 +81,20 @@ impl Stft {
         }
     }
 
-    /// Inverse transform of a real, even spectrum (`BINS` magnitudes): the
-    /// circular autocorrelation-like sequence used for periodicity. Writes
-    /// [`WIN`] lags into `out`.
-    pub fn inverse_real(&mut self, magnitudes: &[f32], out: &mut [f32]) {
-        for (c, &m) in self.spectrum.iter_mut().zip(magnitudes) {
+    /// Inverse transform of the lower half of a real, even spectrum (the
+    /// first `HALF / 2 + 1` of `values`, 0–4 kHz): the circular
+    /// autocorrelation of that band at 8 kHz, [`HALF`] lags into `out`.
+    ///
+    /// Periodicity only needs the speech band, and the band below 4 kHz
+    /// sampled at 8 kHz holds all of it: this costs half a full-size inverse.
+    pub fn inverse_half(&mut self, values: &[f32], out: &mut [f32]) {
+        for (c, &m) in self.half.iter_mut().zip(values) {
             *c = Complex::new(m, 0.0);
         }
+        // The Nyquist bin of the half-size transform must be real: it is.
         let _ = self
             .ifft
-            .process_with_scratch(&mut self.spectrum, out, &mut self.inv_scratch);
+            .process_with_scratch(&mut self.half, out, &mut self.inv_scratch);
     }
 
     /// The analysis window.

@@ -32,6 +32,8 @@ pub struct NoiseFloor<const N: usize = N_BANDS> {
     pos: usize,
     frames_in_sub: usize,
     floor: [f32; N],
+    /// Minimum over the stored sub-windows (recomputed when one completes).
+    history_min: [f32; N],
     started: bool,
 }
 
@@ -50,6 +52,7 @@ impl<const N: usize> NoiseFloor<N> {
             pos: 0,
             frames_in_sub: 0,
             floor: [FLOOR_DB; N],
+            history_min: [f32::INFINITY; N],
             started: false,
         }
     }
@@ -79,13 +82,21 @@ impl<const N: usize> NoiseFloor<N> {
             self.filled = (self.filled + 1).min(SUBWINDOWS);
             self.current_min = [f32::INFINITY; N];
             self.frames_in_sub = 0;
-        }
-        for b in 0..N {
-            let mut m = self.current_min[b];
+            self.history_min = [f32::INFINITY; N];
             for h in &self.history[..self.filled] {
-                m = m.min(h[b]);
+                for (m, &v) in self.history_min.iter_mut().zip(h) {
+                    *m = m.min(v);
+                }
             }
-            self.floor[b] = if m.is_finite() {
+        }
+        for ((f, &c), &h) in self
+            .floor
+            .iter_mut()
+            .zip(&self.current_min)
+            .zip(&self.history_min)
+        {
+            let m = c.min(h);
+            *f = if m.is_finite() {
                 m + self.bias_db
             } else {
                 FLOOR_DB
