@@ -8,7 +8,7 @@
 CARGO ?= cargo
 OUT ?= hearken-out
 
-.PHONY: setup build demo test lint devset eval bench peers
+.PHONY: setup build demo test lint devset eval bench peers model
 
 setup:
 	scripts/setup.sh
@@ -37,3 +37,6 @@ bench:
 
 peers:
 	scripts/peers/setup.sh
+
+model:
+	scripts/fetch-model.sh

@@ -14,9 +14,12 @@ use crate::conversation;
 use crate::formats;
 use crate::pipeline::{self, Control, PipelineError, Tap};
 use crate::report::{self, Report, WriteError, write_atomic};
+use crate::time::Time;
+use crate::transcribe::{TranscribeTap, TranscriberHandle, Transcript};
 use crossbeam_channel::bounded;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -29,6 +32,14 @@ pub enum OutputFormat {
     Rttm,
     /// `summary.csv` for the run.
     Csv,
+    /// `<stem>.srt`, the transcript as subtitles.
+    Srt,
+    /// `<stem>.vtt`, WebVTT with voice tags.
+    Vtt,
+    /// `<stem>.txt`, the transcript as text.
+    Txt,
+    /// `<stem>.stm`, the transcript for sclite-style scoring.
+    Stm,
 }
 
 impl OutputFormat {
@@ -38,12 +49,31 @@ impl OutputFormat {
             "json" => Some(OutputFormat::Json),
             "rttm" => Some(OutputFormat::Rttm),
             "csv" => Some(OutputFormat::Csv),
+            "srt" => Some(OutputFormat::Srt),
+            "vtt" => Some(OutputFormat::Vtt),
+            "txt" => Some(OutputFormat::Txt),
+            "stm" => Some(OutputFormat::Stm),
             _ => None,
         }
     }
 
+    /// True for the formats that carry the transcript.
+    pub fn needs_transcript(self) -> bool {
+        matches!(
+            self,
+            OutputFormat::Srt | OutputFormat::Vtt | OutputFormat::Txt | OutputFormat::Stm
+        )
+    }
+
     /// Every format name, for help texts.
-    pub const NAMES: &'static [&'static str] = &["json", "rttm", "csv"];
+    pub const NAMES: &'static [&'static str] = &["json", "rttm", "csv", "srt", "vtt", "txt", "stm"];
+}
+
+/// Transcription for a batch: a handle on the shared Whisper workers.
+#[derive(Clone, Debug)]
+pub struct TranscribeSetup {
+    /// Where windows go.
+    pub handle: TranscriberHandle,
 }
 
 /// Everything `hearken analyze` needs to know.
@@ -63,6 +93,8 @@ pub struct AnalyzeOptions {
     pub config: Config,
     /// No per-call lines, no progress bar.
     pub quiet: bool,
+    /// Transcription, when enabled.
+    pub transcribe: Option<TranscribeSetup>,
 }
 
 /// Why a batch could not run at all (per-call problems are not errors of
@@ -215,24 +247,44 @@ pub struct CallResult {
     pub audio_s: f64,
 }
 
-/// Analyses one call (the pipeline, then the conversation metrics).
+/// Analyses one call: the pipeline (with transcription when `transcribe`
+/// is given), then the conversation metrics.
 pub fn analyze_call(
     path: &Path,
     display: &str,
     roles: &Roles,
     config: &Config,
-    taps: Vec<Box<dyn Tap + '_>>,
+    transcribe: Option<&TranscribeSetup>,
     ctl: &Control<'_>,
 ) -> Result<CallResult, PipelineError> {
+    let slot: Mutex<Option<Result<Transcript, String>>> = Mutex::new(None);
+    let utterance_gap = Time::from_secs(config.conversation.utterance_gap_s);
+    let make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
+        match transcribe {
+            Some(t) => vec![Box::new(TranscribeTap::new(
+                t.handle.clone(),
+                &config.transcribe,
+                speakers.len(),
+                utterance_gap,
+                &slot,
+            ))],
+            None => Vec::new(),
+        }
+    };
     let det = pipeline::run_file(
         path,
         |info| roles.assign(info.channels),
         &config.vad,
-        taps,
+        make_taps,
         ctl,
     )?;
     let conv = conversation::analyze(&det.speech, det.duration, &config.conversation);
-    let report = Report::from_analysis(
+    let transcript = match slot.into_inner().ok().flatten() {
+        Some(Ok(t)) => Some(report::utterances_from(&t, &det.speakers)),
+        Some(Err(e)) => return Err(PipelineError::Tap(e)),
+        None => None,
+    };
+    let mut report = Report::from_analysis(
         display,
         &det.info,
         &det.speakers,
@@ -244,6 +296,7 @@ pub fn analyze_call(
         ),
         det.warnings,
     );
+    report.transcript = transcript;
     Ok(CallResult {
         channels: det
             .speakers
@@ -286,6 +339,28 @@ fn write_call(
                 .map_or(1, |(_, c)| *c)
         });
         outputs.push((opts.out_dir.join(format!("{stem}.rttm")), rttm.into_bytes()));
+    }
+    if let Some(t) = &result.report.transcript {
+        let channel_of = |id: &str| {
+            result
+                .channels
+                .iter()
+                .find(|(s, _)| s == id)
+                .map_or(1, |(_, c)| *c)
+        };
+        for f in &opts.formats {
+            let (ext, text) = match f {
+                OutputFormat::Srt => ("srt", report::transcript::srt(t)),
+                OutputFormat::Vtt => ("vtt", report::transcript::vtt(t)),
+                OutputFormat::Txt => ("txt", report::transcript::txt(t)),
+                OutputFormat::Stm => ("stm", report::transcript::stm(stem, t, channel_of)),
+                _ => continue,
+            };
+            outputs.push((
+                opts.out_dir.join(format!("{stem}.{ext}")),
+                text.into_bytes(),
+            ));
+        }
     }
     let beside_audio = match (
         opts.out_dir.canonicalize(),
@@ -400,7 +475,7 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
                         &job.display,
                         &opts.roles,
                         &opts.config,
-                        Vec::new(),
+                        opts.transcribe.as_ref(),
                         &ctl,
                     );
                     if res_tx.send((job, r)).is_err() {

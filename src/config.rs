@@ -1,12 +1,13 @@
 //! All thresholds in one place: the TOML file given with `--config`.
 //!
 //! Each table mirrors one stage: `[vad]` ([`VadConfig`]), `[conversation]`
-//! ([`ConversationConfig`]). Omitted keys keep their defaults; unknown keys
+//! ([`ConversationConfig`]), `[transcribe]` ([`TranscribeConfig`]). Omitted keys keep their defaults; unknown keys
 //! are an error (a misspelt threshold must not be silently ignored).
 //! `config/default.toml` lists every key with its default and where the
 //! default comes from; a test keeps it in step with the code.
 
 use crate::conversation::ConversationConfig;
+use crate::transcribe::TranscribeConfig;
 use crate::vad::VadConfig;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ pub struct Config {
     pub vad: VadConfig,
     /// Conversation metrics.
     pub conversation: ConversationConfig,
+    /// Transcription.
+    pub transcribe: TranscribeConfig,
 }
 
 /// Why a config file was rejected.

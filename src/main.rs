@@ -8,9 +8,11 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use hearken::audio::Roles;
-use hearken::batch::{self, AnalyzeOptions, OutputFormat};
+use hearken::batch::{self, AnalyzeOptions, OutputFormat, TranscribeSetup};
 use hearken::config::Config;
 use hearken::eval::{self, EvalOptions};
+use hearken::model::{self, Quantization};
+use hearken::transcribe::{self, Transcriber};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +38,58 @@ enum Command {
     Eval(EvalArgs),
     /// Print the default configuration (TOML) to adapt and pass with --config.
     Config,
+    /// Whisper models: import a CTranslate2 model, list or check installed ones.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Convert a CTranslate2 Whisper model directory (model.bin + vocabulary) to whisper.cpp's ggml format.
+    Import {
+        /// The CTranslate2 directory.
+        dir: PathBuf,
+        /// Output file (default: models/ggml-<kind>[-q8_0].bin).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Weight format: f16 (as whisper.cpp converts) or q8_0 (8-bit, about half the size).
+        #[arg(long, default_value = "f16")]
+        quantize: String,
+        /// Expected SHA-256 of the result; a mismatch is an error.
+        #[arg(long)]
+        sha256: Option<String>,
+    },
+    /// List the ggml models in a directory (default: models/).
+    List {
+        /// Directory to list.
+        #[arg(default_value = "models")]
+        dir: PathBuf,
+    },
+    /// Check a ggml model file and describe it.
+    Inspect {
+        /// The model file.
+        file: PathBuf,
+    },
+}
+
+/// Transcription options shared by `analyze` and `eval`.
+#[derive(Args, Clone)]
+struct TranscribeArgs {
+    /// Skip transcription (no model needed).
+    #[arg(long)]
+    no_transcribe: bool,
+    /// Whisper model (ggml, any whisper.cpp model; default: $HEARKEN_MODEL or models/ggml-tiny.en-q8_0.bin).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Language code, or `auto` (multilingual models).
+    #[arg(long)]
+    language: Option<String>,
+    /// Whisper threads per worker.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Whisper workers (each with its own state; the model is shared).
+    #[arg(long)]
+    workers: Option<usize>,
 }
 
 #[derive(Args)]
@@ -61,6 +115,8 @@ struct AnalyzeArgs {
     /// No per-call lines and no progress bar (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    transcribe: TranscribeArgs,
 }
 
 #[derive(Args)]
@@ -97,6 +153,8 @@ struct EvalArgs {
     /// Speaker of each channel when scoring audio.
     #[arg(long, default_value = "agent,customer")]
     roles: String,
+    #[command(flatten)]
+    transcribe: TranscribeArgs,
 }
 
 fn load_config(path: &Option<PathBuf>) -> Result<Config> {
@@ -108,6 +166,42 @@ fn load_config(path: &Option<PathBuf>) -> Result<Config> {
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Starts the Whisper workers unless transcription is off. With the
+/// transcribe feature built in, transcription is on by default and a missing
+/// or damaged model is an error with the command that fixes it.
+fn start_transcriber(
+    args: &TranscribeArgs,
+    config: &mut Config,
+    quiet: bool,
+) -> Result<Option<Transcriber>> {
+    if args.no_transcribe || !cfg!(feature = "transcribe") {
+        return Ok(None);
+    }
+    if let Some(l) = &args.language {
+        config.transcribe.language = l.clone();
+    }
+    if let Some(t) = args.threads {
+        config.transcribe.threads = t.max(1);
+    }
+    if let Some(w) = args.workers {
+        config.transcribe.workers = w.max(1);
+    }
+    let (path, info) = transcribe::resolve_model(args.model.as_deref())?;
+    if !quiet {
+        eprintln!(
+            "transcribing with {} ({} {}, {} workers x {} threads)",
+            path.display(),
+            info.kind,
+            info.ftype,
+            config.transcribe.workers,
+            config.transcribe.threads
+        );
+    }
+    let engine = transcribe::whisper_engine(&path, &info, &config.transcribe)
+        .with_context(|| format!("loading {}", path.display()))?;
+    Ok(Some(Transcriber::start(engine, config.transcribe.workers)?))
 }
 
 fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
@@ -123,14 +217,22 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
             ),
         }
     }
+    let mut config = load_config(&args.config)?;
+    let transcriber = start_transcriber(&args.transcribe, &mut config, args.quiet)?;
+    if transcriber.is_none() && formats.iter().any(|f| f.needs_transcript()) {
+        bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
+    }
     let opts = AnalyzeOptions {
         inputs: args.inputs,
         out_dir: args.out,
         jobs: args.jobs.unwrap_or_else(cores).max(1),
         roles: Roles::parse(&args.roles).context("--roles")?,
         formats,
-        config: load_config(&args.config)?,
+        config,
         quiet: args.quiet,
+        transcribe: transcriber
+            .as_ref()
+            .map(|t| TranscribeSetup { handle: t.handle() }),
     };
     let outcome = batch::run(&opts, cancel)?;
     if !opts.quiet {
@@ -163,7 +265,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
 }
 
 fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
-    let config = load_config(&args.config)?;
+    let mut config = load_config(&args.config)?;
     let opts = EvalOptions {
         collar_s: args.collar,
         tolerance_s: args.tolerance,
@@ -172,7 +274,22 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     };
     let hyps = match (&args.hyp, args.audio.is_empty()) {
         (Some(h), true) => eval::load_hypotheses(h)?,
-        (None, false) => analyse_for_eval(&args, &config, cancel)?,
+        (None, false) => {
+            // Transcribe only when there are reference transcripts to score.
+            let wants_text = std::fs::read_dir(&args.reference)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .any(|e| e.path().extension().is_some_and(|x| x == "stm"))
+                })
+                .unwrap_or(args.reference.extension().is_some_and(|x| x == "stm"));
+            let mut targs = args.transcribe.clone();
+            targs.no_transcribe |= !wants_text;
+            let transcriber = start_transcriber(&targs, &mut config, true)?;
+            let setup = transcriber
+                .as_ref()
+                .map(|t| TranscribeSetup { handle: t.handle() });
+            analyse_for_eval(&args, &config, setup.as_ref(), cancel)?
+        }
         (Some(_), false) => bail!("give either --hyp or audio files, not both"),
         (None, true) => bail!("nothing to score: give --hyp PATH or audio files"),
     };
@@ -190,6 +307,7 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
 fn analyse_for_eval(
     args: &EvalArgs,
     config: &Config,
+    transcribe: Option<&TranscribeSetup>,
     cancel: &AtomicBool,
 ) -> Result<std::collections::BTreeMap<String, eval::HypFile>> {
     let roles = Roles::parse(&args.roles).context("--roles")?;
@@ -221,7 +339,7 @@ fn analyse_for_eval(
                         &f.display().to_string(),
                         &roles,
                         config,
-                        Vec::new(),
+                        transcribe,
                         &ctl,
                     ) {
                         Ok(call) => {
@@ -248,6 +366,113 @@ fn analyse_for_eval(
     Ok(results)
 }
 
+fn model_command(cmd: ModelCommand) -> Result<ExitCode> {
+    match cmd {
+        ModelCommand::Import {
+            dir,
+            out,
+            quantize,
+            sha256,
+        } => {
+            let quant = match quantize.as_str() {
+                "f16" => Quantization::F16,
+                "q8_0" | "q8" => Quantization::Q8_0,
+                other => bail!("unknown --quantize {other:?} (choose f16 or q8_0)"),
+            };
+            let out = match out {
+                Some(o) => o,
+                None => {
+                    // Name it after the model it holds.
+                    let probe = std::env::temp_dir()
+                        .join(format!("hearken-import-{}.bin", std::process::id()));
+                    let r = model::import_ctranslate2(&dir, &probe, quant)?;
+                    let _ = std::fs::remove_file(&probe);
+                    let suffix = if quant == Quantization::Q8_0 {
+                        "-q8_0"
+                    } else {
+                        ""
+                    };
+                    PathBuf::from("models").join(format!("ggml-{}{suffix}.bin", r.kind))
+                }
+            };
+            if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let r = model::import_ctranslate2(&dir, &out, quant)?;
+            println!(
+                "{}: {} {} ({} tensors, {} bytes)\nsha256 {}",
+                r.output.display(),
+                r.kind,
+                r.info.ftype,
+                r.tensors,
+                r.bytes,
+                r.sha256
+            );
+            if let Some(want) = sha256
+                && !want.eq_ignore_ascii_case(&r.sha256)
+            {
+                bail!(
+                    "{}: sha256 {} differs from the expected {want}",
+                    r.output.display(),
+                    r.sha256
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::List { dir } => {
+            let entries = std::fs::read_dir(&dir)
+                .with_context(|| format!("cannot list {}", dir.display()))?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                println!("no models in {} ({})", dir.display(), transcribe::FIX);
+            }
+            for f in files {
+                match model::inspect(&f) {
+                    Ok(i) => println!(
+                        "{}  {} {} {}  {:.1} MB",
+                        f.display(),
+                        i.kind,
+                        i.ftype,
+                        if i.multilingual {
+                            "multilingual"
+                        } else {
+                            "English-only"
+                        },
+                        i.bytes as f64 / 1e6
+                    ),
+                    Err(e) => println!("{}  unusable: {e}", f.display()),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Inspect { file } => {
+            let i = model::inspect(&file)?;
+            println!(
+                "{}: {} ({}), {}, {} tensors, {} mel bands, vocabulary {}, {} bytes",
+                file.display(),
+                i.kind,
+                if i.multilingual {
+                    "multilingual"
+                } else {
+                    "English-only"
+                },
+                i.ftype,
+                i.n_tensors,
+                i.n_mels,
+                i.n_vocab,
+                i.bytes
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = Arc::new(AtomicBool::new(false));
@@ -267,6 +492,7 @@ fn main() -> ExitCode {
             print!("{}", include_str!("../config/default.toml"));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Model(m) => model_command(m),
     };
     match result {
         Ok(code) => code,

@@ -99,6 +99,11 @@ pub trait Tap: Send {
     fn frames(&mut self, _rows: &[FrameFeatures]) -> Result<(), String> {
         Ok(())
     }
+    /// No segment of `channel` not yet delivered will start before `t`:
+    /// audio older than that can be dropped.
+    fn watermark(&mut self, _channel: usize, _t: Time) -> Result<(), String> {
+        Ok(())
+    }
     /// The end of the call (its duration).
     fn finish(&mut self, duration: Time) -> Result<(), String>;
 }
@@ -108,6 +113,7 @@ enum TapMsg {
     Audio(usize, Time, Vec<f32>),
     Segment(Segment),
     Frames(Vec<FrameFeatures>),
+    Watermark(usize, Time),
 }
 
 /// The result of running the pipeline over one call.
@@ -133,16 +139,18 @@ pub struct Control<'a> {
     pub progress: &'a AtomicU64,
 }
 
-/// Opens `path` and runs the detection pipeline on it.
-pub fn run_file(
+/// Opens `path` and runs the detection pipeline on it; `make_taps` builds
+/// the taps once the speakers are known.
+pub fn run_file<'t>(
     path: &Path,
     speakers_of: impl FnOnce(&SourceInfo) -> Vec<Speaker>,
     vad: &VadConfig,
-    taps: Vec<Box<dyn Tap + '_>>,
+    make_taps: impl FnOnce(&[Speaker]) -> Vec<Box<dyn Tap + 't>>,
     ctl: &Control<'_>,
 ) -> Result<Detection, PipelineError> {
     let source = audio::open(path)?;
     let speakers = speakers_of(source.info());
+    let taps = make_taps(&speakers);
     run(source, speakers, vad, taps, ctl)
 }
 
@@ -291,6 +299,7 @@ pub fn run(
                         TapMsg::Audio(c, start, s) => tap.audio(c, start, &s)?,
                         TapMsg::Segment(seg) => tap.segment(&seg)?,
                         TapMsg::Frames(f) => tap.frames(&f)?,
+                        TapMsg::Watermark(c, t) => tap.watermark(c, t)?,
                     }
                 }
                 Ok(tap)
@@ -340,6 +349,9 @@ pub fn run(
                         let _ = t.send(TapMsg::Frames(tap_rows.clone()));
                         for s in &fresh {
                             let _ = t.send(TapMsg::Segment(*s));
+                        }
+                        for c in 0..nsp {
+                            let _ = t.send(TapMsg::Watermark(c, det.earliest_open(c)));
                         }
                     }
                     tap_rows.clear();

@@ -7,9 +7,12 @@ use common::*;
 use std::fs;
 use std::path::Path;
 
+/// `hearken analyze --no-transcribe` (transcription has its own tests in
+/// `tests/transcribe.rs`; these need no model and stay deterministic).
 fn analyze_into(out: &Path, inputs: &[&Path], extra: &[&str]) -> std::process::Output {
     let mut args: Vec<&std::ffi::OsStr> = vec![
         "analyze".as_ref(),
+        "--no-transcribe".as_ref(),
         "--out".as_ref(),
         out.as_os_str(),
         "--quiet".as_ref(),
@@ -325,7 +328,14 @@ fn ctrl_c_stops_cleanly_without_half_written_outputs() {
     }
     let out_dir = tempfile::tempdir().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_hearken"))
-        .args(["analyze", "--quiet", "--jobs", "1", "--out"])
+        .args([
+            "analyze",
+            "--quiet",
+            "--no-transcribe",
+            "--jobs",
+            "1",
+            "--out",
+        ])
         .arg(out_dir.path())
         .arg(inputs.path())
         .stderr(std::process::Stdio::piped())

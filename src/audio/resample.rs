@@ -1,4 +1,4 @@
-//! One channel, any rate in, [`RATE`](crate::time::RATE) out, in chunks.
+//! One channel, any rate in, [`RATE`] out, in chunks.
 //!
 //! A wrapper around rubato's synchronous FFT resampler that accepts input in
 //! blocks of any size (the decoder's), keeps what does not fill a chunk for

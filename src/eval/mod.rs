@@ -519,7 +519,10 @@ fn read(path: &Path) -> Result<String, EvalError> {
     })
 }
 
-fn files_with(path: &Path, ext: &str) -> Vec<PathBuf> {
+/// Files with extension `ext` under `path` (a directory, searched
+/// recursively), or `path` itself, or, with `siblings`, the file beside it
+/// with the same stem with the same stem (a reference `call.rttm` brings `call.uem`, `call.stm`).
+fn files_with(path: &Path, ext: &str, siblings: bool) -> Vec<PathBuf> {
     if path.is_dir() {
         let mut v: Vec<PathBuf> = walkdir::WalkDir::new(path)
             .into_iter()
@@ -536,7 +539,12 @@ fn files_with(path: &Path, ext: &str) -> Vec<PathBuf> {
     {
         vec![path.to_path_buf()]
     } else {
-        Vec::new()
+        let sibling = path.with_extension(ext);
+        if siblings && sibling.is_file() {
+            vec![sibling]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -549,7 +557,7 @@ pub fn load_references(
     known: &[String],
 ) -> Result<BTreeMap<String, RefFile>, EvalError> {
     let mut out: BTreeMap<String, RefFile> = BTreeMap::new();
-    for f in files_with(path, "rttm") {
+    for f in files_with(path, "rttm", true) {
         let text = read(&f)?;
         let lines = formats::parse_rttm(&text).map_err(|source| EvalError::Format {
             path: f.clone(),
@@ -585,7 +593,7 @@ pub fn load_references(
         }
     }
     let uem_src = uem.unwrap_or(path);
-    for f in files_with(uem_src, "uem") {
+    for f in files_with(uem_src, "uem", true) {
         let text = read(&f)?;
         let u = formats::parse_uem(&text).map_err(|source| EvalError::Format {
             path: f.clone(),
@@ -597,7 +605,7 @@ pub fn load_references(
             }
         }
     }
-    for f in files_with(path, "stm") {
+    for f in files_with(path, "stm", true) {
         let text = read(&f)?;
         let lines = formats::parse_stm(&text).map_err(|source| EvalError::Format {
             path: f.clone(),
@@ -616,7 +624,7 @@ pub fn load_references(
 /// `*.rttm`, and `*.stm` for text.
 pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalError> {
     let mut out: BTreeMap<String, HypFile> = BTreeMap::new();
-    for f in files_with(path, "json") {
+    for f in files_with(path, "json", false) {
         let text = read(&f)?;
         // Other JSON files beside the reports (timings, parameters) are not
         // hypotheses; a file that claims to be a report must parse as one.
@@ -649,7 +657,7 @@ pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalErr
             .unwrap_or_default();
         out.insert(stem.clone(), hyp_from_report(&stem, &report));
     }
-    for f in files_with(path, "rttm") {
+    for f in files_with(path, "rttm", false) {
         let text = read(&f)?;
         let lines = formats::parse_rttm(&text).map_err(|source| EvalError::Format {
             path: f.clone(),
@@ -663,7 +671,7 @@ pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalErr
             out.entry(stem).or_default();
         }
     }
-    for f in files_with(path, "stm") {
+    for f in files_with(path, "stm", false) {
         let text = read(&f)?;
         let lines = formats::parse_stm(&text).map_err(|source| EvalError::Format {
             path: f.clone(),

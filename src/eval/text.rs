@@ -133,7 +133,7 @@ fn below_hundred(n: u64, out: &mut Vec<String>) {
         out.push(ONES[n as usize].into());
     } else {
         out.push(TENS[(n / 10) as usize].into());
-        if n % 10 != 0 {
+        if !n.is_multiple_of(10) {
             out.push(ONES[(n % 10) as usize].into());
         }
     }
@@ -153,7 +153,7 @@ fn cardinal(n: u64, out: &mut Vec<String>) {
         if n >= unit {
             cardinal(n / unit, out);
             out.push(name.into());
-            if n % unit != 0 {
+            if !n.is_multiple_of(unit) {
                 cardinal(n % unit, out);
             }
             return;

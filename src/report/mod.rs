@@ -8,6 +8,7 @@
 //! filled with made-up values.
 
 pub mod csv;
+pub mod transcript;
 mod write;
 
 pub use write::{WriteError, write_atomic};
@@ -239,6 +240,31 @@ pub struct Word {
 
 fn secs(t: Time) -> f64 {
     round_ms(t.secs())
+}
+
+/// The report's `transcript` section from a call's transcript.
+pub fn utterances_from(t: &crate::transcribe::Transcript, speakers: &[Speaker]) -> Vec<Utterance> {
+    t.utterances
+        .iter()
+        .map(|(c, u)| Utterance {
+            speaker: speakers
+                .get(*c)
+                .map_or_else(|| "speaker".to_string(), |s| s.id.clone()),
+            start_s: secs(u.span.start),
+            end_s: secs(u.span.end),
+            text: u.text(),
+            words: u
+                .words
+                .iter()
+                .map(|w| Word {
+                    w: w.text.clone(),
+                    start_s: secs(w.span.start),
+                    end_s: secs(w.span.end),
+                    p: (f64::from(w.p) * 1000.0).round() / 1000.0,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 fn pair(s: &Span) -> [f64; 2] {

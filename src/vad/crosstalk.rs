@@ -159,7 +159,7 @@ impl CrossTalk {
         if any {
             let p = &mut self.paths[k];
             p.updates += 1;
-            if p.updates % 25 == 0 {
+            if p.updates.is_multiple_of(25) {
                 p.delay = best_lag(p, max_d);
             }
         }

@@ -320,6 +320,17 @@ impl Detector {
             .map_or_else(FrameView::default, |ch| ch.last)
     }
 
+    /// No segment of channel `c` still to come starts before this time (the
+    /// binarizer's hold-back, the lookahead and the edge refinement taken
+    /// into account): consumers may drop older audio.
+    pub fn earliest_open(&self, c: usize) -> Time {
+        let Some(ch) = self.channels.get(c) else {
+            return Time::ZERO;
+        };
+        let margin = i64::from(self.cfg.edge_max_frames);
+        Time::from_frames((ch.binarizer.earliest_open_frame() - margin).max(0))
+    }
+
     /// Frames of delay between the input and the smoothed decisions.
     pub fn lookahead(&self) -> usize {
         self.cfg.smooth_half_width

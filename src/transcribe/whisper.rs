@@ -1,0 +1,118 @@
+//! Whisper through whisper-rs: the [`Engine`] behind `--transcribe`.
+//!
+//! One `WhisperContext` (the weights, read-only, shared by reference
+//! counting) and one `WhisperState` per worker (the mutable decoding state).
+//! Each window is decoded greedily with token timestamps; the state carries
+//! no text from one window to the next (`no_context`), since consecutive
+//! windows of a worker come from different speakers and calls.
+
+use super::words::Token;
+use super::{Engine, EngineWorker, TranscribeConfig, TranscribeError};
+use crate::model::GgmlInfo;
+use crate::time::Time;
+use std::path::Path;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+/// A loaded Whisper model.
+pub struct WhisperEngine {
+    ctx: WhisperContext,
+    language: Option<String>,
+    threads: i32,
+    temperature_inc: f32,
+    eot: i32,
+}
+
+fn engine_err(e: impl std::fmt::Display) -> TranscribeError {
+    TranscribeError::Engine(e.to_string())
+}
+
+impl WhisperEngine {
+    /// Loads `model` (already checked by [`crate::model::inspect`]).
+    pub fn load(
+        model: &Path,
+        info: &GgmlInfo,
+        cfg: &TranscribeConfig,
+    ) -> Result<WhisperEngine, TranscribeError> {
+        // whisper.cpp and ggml log to stderr by default; hearken prints its
+        // own one-line messages.
+        whisper_rs::install_logging_hooks();
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(false);
+        let ctx = WhisperContext::new_with_params(model, params).map_err(engine_err)?;
+        let language = match cfg.language.as_str() {
+            "auto" if info.multilingual => None,
+            // An English-only model only knows English.
+            _ if !info.multilingual => Some("en".to_string()),
+            l => Some(l.to_string()),
+        };
+        let eot = ctx.token_eot();
+        Ok(WhisperEngine {
+            ctx,
+            language,
+            threads: cfg.threads.max(1) as i32,
+            temperature_inc: cfg.temperature_inc,
+            eot,
+        })
+    }
+}
+
+impl Engine for WhisperEngine {
+    fn worker(&self) -> Result<Box<dyn EngineWorker>, TranscribeError> {
+        Ok(Box::new(WhisperWorker {
+            state: self.ctx.create_state().map_err(engine_err)?,
+            language: self.language.clone(),
+            threads: self.threads,
+            temperature_inc: self.temperature_inc,
+            eot: self.eot,
+        }))
+    }
+}
+
+struct WhisperWorker {
+    state: WhisperState,
+    language: Option<String>,
+    threads: i32,
+    temperature_inc: f32,
+    eot: i32,
+}
+
+impl EngineWorker for WhisperWorker {
+    fn run(&mut self, audio: &[f32]) -> Result<Vec<Token>, TranscribeError> {
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.threads);
+        p.set_language(self.language.as_deref());
+        p.set_no_context(true);
+        p.set_token_timestamps(true);
+        p.set_temperature_inc(self.temperature_inc);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_special(false);
+        p.set_print_timestamps(false);
+        self.state.full(p, audio).map_err(engine_err)?;
+        let mut tokens = Vec::new();
+        for seg in self.state.as_iter() {
+            for i in 0..seg.n_tokens() {
+                let Some(tok) = seg.get_token(i) else {
+                    continue;
+                };
+                let data = tok.token_data();
+                // Special tokens (timestamps, end of text, ...) sit at and
+                // above the end-of-text id.
+                if data.id >= self.eot {
+                    continue;
+                }
+                let text = tok.to_str_lossy().map_err(engine_err)?.into_owned();
+                // Times are in 10 ms ticks from the window's start.
+                tokens.push(Token {
+                    text,
+                    start: Time::from_frames(data.t0.max(0)),
+                    end: Time::from_frames(data.t1.max(data.t0).max(0)),
+                    p: data.p,
+                });
+            }
+        }
+        Ok(tokens)
+    }
+}

@@ -1,0 +1,213 @@
+//! Transcription end to end, with the real Whisper model (CI fetches it:
+//! `scripts/fetch-model.sh`; `HEARKEN_REQUIRE_MODEL=1` turns a missing model
+//! into a failure instead of a skip), and the model errors.
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::path::PathBuf;
+
+fn model() -> Option<PathBuf> {
+    let p = root().join("models/ggml-tiny.en-q8_0.bin");
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("HEARKEN_REQUIRE_MODEL").is_err(),
+        "{} is missing: run scripts/fetch-model.sh",
+        p.display()
+    );
+    eprintln!("no Whisper model: transcription tests skipped (scripts/fetch-model.sh installs it)");
+    None
+}
+
+#[test]
+fn demo_call_transcript_is_accurate_timed_and_attributed() {
+    let Some(model) = model() else { return };
+    if !cfg!(feature = "transcribe") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--quiet".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--format".as_ref(),
+        "json,rttm,srt,vtt,txt,stm".as_ref(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+        sample("demo-call.wav").as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = validate_report(&dir.path().join("demo-call.json"));
+    let transcript = report["transcript"]
+        .as_array()
+        .expect("a transcript section");
+    assert!(transcript.len() >= 4, "{transcript:?}");
+    let mut last_start = 0.0;
+    for u in transcript {
+        let (s, e) = (u["start_s"].as_f64().unwrap(), u["end_s"].as_f64().unwrap());
+        assert!(
+            s >= last_start && e > s && e <= 35.1,
+            "utterance times {s}-{e}"
+        );
+        last_start = s;
+        for w in u["words"].as_array().unwrap() {
+            let (ws, we) = (w["start_s"].as_f64().unwrap(), w["end_s"].as_f64().unwrap());
+            assert!(
+                ws >= s - 0.5 && we <= e + 0.5 && we >= ws,
+                "word {w} outside its utterance {s}-{e}"
+            );
+        }
+        // Attribution: each utterance lies in its speaker's speech.
+        let speaker = u["speaker"].as_str().unwrap();
+        let speech = report["speech"][speaker].as_array().unwrap();
+        let mid = (s + e) / 2.0;
+        let near = speech.iter().any(|p| {
+            let (a, b) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            a - 0.6 <= mid && mid <= b + 0.6
+        });
+        assert!(
+            near,
+            "{speaker} utterance at {s}-{e} is not near {speaker}'s speech"
+        );
+    }
+    // Word error rate against the sample's reference transcript.
+    let eval = hearken_os(&[
+        "eval".as_ref(),
+        "--ref".as_ref(),
+        sample("demo-call.rttm").as_os_str(),
+        "--hyp".as_ref(),
+        dir.path().join("demo-call.json").as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let wer = scores["pooled"]["wer"].as_f64().unwrap();
+    assert!(wer < 0.2, "WER {wer}");
+    // The other formats.
+    let srt = fs::read_to_string(dir.path().join("demo-call.srt")).unwrap();
+    assert!(
+        srt.starts_with("1\n00:00:0") && srt.contains(" --> ") && srt.contains("Agent: "),
+        "{srt}"
+    );
+    let vtt = fs::read_to_string(dir.path().join("demo-call.vtt")).unwrap();
+    assert!(
+        vtt.starts_with("WEBVTT") && vtt.contains("<v Customer>"),
+        "{vtt}"
+    );
+    let stm = fs::read_to_string(dir.path().join("demo-call.stm")).unwrap();
+    assert!(
+        stm.lines()
+            .all(|l| l.starts_with("demo-call 1 agent ") || l.starts_with("demo-call 2 customer ")),
+        "{stm}"
+    );
+    assert!(
+        fs::read_to_string(dir.path().join("demo-call.txt"))
+            .unwrap()
+            .contains("Customer: ")
+    );
+}
+
+#[test]
+fn mono_calls_get_one_speaker_agnostic_transcript() {
+    let Some(model) = model() else { return };
+    if !cfg!(feature = "transcribe") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--quiet".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+        sample("demo-mono.wav").as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = validate_report(&dir.path().join("demo-mono.json"));
+    let t = report["transcript"].as_array().unwrap();
+    assert!(!t.is_empty());
+    assert!(t.iter().all(|u| u["speaker"] == "speaker"));
+}
+
+#[test]
+fn a_missing_or_damaged_model_is_one_line_with_the_fix() {
+    if !cfg!(feature = "transcribe") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.bin");
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--model".as_ref(),
+        missing.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("o").as_os_str(),
+        sample("demo-call.wav").as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        line.contains("nope.bin")
+            && line.contains("scripts/fetch-model.sh")
+            && line.contains("--no-transcribe"),
+        "{err}"
+    );
+
+    // A truncated model file: caught before whisper.cpp sees it.
+    let damaged = dir.path().join("cut.bin");
+    let bytes = match model() {
+        Some(m) => fs::read(m).unwrap()[..1_000_000].to_vec(),
+        None => b"ggml? not really".to_vec(),
+    };
+    fs::write(&damaged, bytes).unwrap();
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--model".as_ref(),
+        damaged.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("o").as_os_str(),
+        sample("demo-call.wav").as_os_str(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cut.bin") && err.lines().count() <= 2, "{err}");
+
+    // --no-transcribe needs no model at all.
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--quiet".as_ref(),
+        "--no-transcribe".as_ref(),
+        "--model".as_ref(),
+        missing.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("o").as_os_str(),
+        sample("demo-call.wav").as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
