@@ -1,0 +1,93 @@
+//! Tone and pace per utterance, and the language markers of active
+//! listening: the building blocks of the report's annotations.
+//!
+//! Each file is one measurement, written as pure functions (or a small
+//! streaming object) over data the earlier stages already produce:
+//!
+//! * [`pitch`]: a YIN pitch tracker on the 10 ms frame grid (16 kHz mono),
+//!   streaming or offline, with summaries (median Hz, variability in
+//!   semitones);
+//! * [`loudness`]: per-frame and per-utterance level in dBFS, a speaker's
+//!   baseline, and the "raised voice" and "monotone" flags;
+//! * [`pace`]: words per minute and articulation rate from word timings,
+//!   pauses inside an utterance, and an acoustic syllable rate that needs no
+//!   transcript;
+//! * [`markers`]: open and closed questions, empathy, paraphrase, fillers,
+//!   frustration… found in an utterance's text with a replaceable lexicon
+//!   (`config/lexicon.toml`), each with the phrase that matched;
+//! * [`aggregate`]: per-speaker figures over the per-utterance results (pace
+//!   over time, pace mismatch, fillers per minute, share of open questions).
+//!
+//! Nothing here knows about threads, files of audio or the report layout;
+//! the pipeline calls these functions per utterance and the report copies
+//! the results. Time is [`crate::time::Time`] inside; seconds only appear in
+//! derived rates (words per minute, syllables per second).
+
+pub mod pace;
+pub mod pitch;
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the annotations.
+///
+/// All of these are about inputs a user controls (a lexicon file, a
+/// configuration): they are recoverable by fixing the input, and the
+/// pipeline should report them before it starts. Per-frame and
+/// per-utterance computations never fail; where there is nothing to
+/// measure they return `None`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnnotateError {
+    /// A lexicon file could not be read.
+    #[error("cannot read lexicon {path}: {source}")]
+    LexiconIo {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A lexicon is not valid TOML, or has unknown keys.
+    #[error("invalid lexicon {origin}: {message}")]
+    LexiconParse {
+        /// The file, or `built-in` for the embedded default.
+        origin: String,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// A lexicon entry cannot be used as a pattern.
+    #[error("invalid lexicon entry {pattern:?} in [{section}]: {reason}")]
+    LexiconPattern {
+        /// The table the entry is in.
+        section: String,
+        /// The entry as written.
+        pattern: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A configuration value is out of its range.
+    #[error("invalid annotation setting {name} = {value}: {reason}")]
+    InvalidConfig {
+        /// The setting.
+        name: &'static str,
+        /// Its value, as text.
+        value: String,
+        /// The valid range.
+        reason: &'static str,
+    },
+}
+
+/// The median of `values` (sorted in place); `None` when empty. The middle
+/// two are averaged for an even count.
+pub(crate) fn median_in_place(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable_by(f64::total_cmp);
+    let n = values.len();
+    Some(if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    })
+}
