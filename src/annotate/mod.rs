@@ -23,8 +23,11 @@
 //! the results. Time is [`crate::time::Time`] inside; seconds only appear in
 //! derived rates (words per minute, syllables per second).
 
+pub mod markers;
 pub mod pace;
 pub mod pitch;
+
+pub use markers::{DEFAULT_LEXICON, Lexicon, Marker, MarkerCounts, MarkerKind, TextMarkers};
 
 use std::path::PathBuf;
 
