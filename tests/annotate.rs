@@ -5,6 +5,8 @@
 //! arrive, and brought to 16 kHz here through hearken's own reader and
 //! resampler, so every figure below is measured on telephone-quality audio.
 
+use hearken::annotate::aggregate::{self, UtteranceAnnotations};
+use hearken::annotate::loudness::{self, ProsodyConfig, UtteranceProsody};
 use hearken::annotate::pace::{self, PaceConfig, SyllableConfig};
 use hearken::annotate::pitch::{self, PitchConfig, PitchFrame, PitchSummary};
 use hearken::audio::resample::ChannelResampler;
@@ -265,6 +267,50 @@ fn acoustic_pace_within_five_percent_of_the_rendered_rate() {
     // it has 1.20 syllables per word against the default 1.27, which alone
     // puts the estimate 5.5% low. Held to 12%.
     assert!(worst_wpm < 0.12, "{}", lines.join("\n"));
+}
+
+#[test]
+fn raised_voice_and_monotone_on_espeak_speech() {
+    // One voice (en-us): three natural renderings, the same at +8 dB, and a
+    // flat-pitch sentence. Only the loud one is raised, only the flat one
+    // monotone.
+    let natural = ["pace_s130.wav", "pace_s175.wav", "pace_s240.wav"];
+    let mut clips: Vec<(String, Vec<f32>)> =
+        natural.iter().map(|f| (f.to_string(), load(f))).collect();
+    let loud: Vec<f32> = load("pace_s175.wav").iter().map(|v| v * 2.5).collect();
+    clips.push(("pace_s175.wav +8 dB".into(), loud));
+    clips.push(("pitch_en_p80.wav".into(), load("pitch_en_p80.wav")));
+    let utts: Vec<UtteranceAnnotations> = clips
+        .iter()
+        .map(|(_, x)| {
+            let frames = tracked(x, true);
+            let mut levels = Vec::new();
+            loudness::frame_levels_db(x, &mut levels);
+            let voiced: Vec<bool> = frames.iter().map(|f| f.hz.is_some()).collect();
+            UtteranceAnnotations {
+                prosody: UtteranceProsody {
+                    level_db: loudness::utterance_level_db(&levels, &voiced),
+                    pitch: PitchSummary::from_frames(&frames),
+                },
+                ..UtteranceAnnotations::default()
+            }
+        })
+        .collect();
+    let s = aggregate::speaker_prosody(&utts, &ProsodyConfig::default());
+    for ((name, _), (u, f)) in clips.iter().zip(utts.iter().zip(&s.flags)) {
+        println!(
+            "{name}: level {:.1} dBFS ({:+.1} dB), pitch sd {:.2} st (ratio {:.2}), \
+             raised {:?}, monotone {:?}",
+            u.prosody.level_db.unwrap_or(f32::NAN),
+            f.above_baseline_db.unwrap_or(f64::NAN),
+            u.prosody.pitch.map_or(f64::NAN, |p| p.sd_semitones),
+            f.pitch_sd_ratio.unwrap_or(f64::NAN),
+            f.raised_voice,
+            f.monotone
+        );
+    }
+    assert_eq!(s.raised, [3]);
+    assert_eq!(s.monotone, [4]);
 }
 
 /// Syllables of `text` from espeak-ng's phonemisation: groups of IPA vowel

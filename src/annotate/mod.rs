@@ -23,13 +23,42 @@
 //! the results. Time is [`crate::time::Time`] inside; seconds only appear in
 //! derived rates (words per minute, syllables per second).
 
+pub mod aggregate;
+pub mod loudness;
 pub mod markers;
 pub mod pace;
 pub mod pitch;
 
 pub use markers::{DEFAULT_LEXICON, Lexicon, Marker, MarkerCounts, MarkerKind, TextMarkers};
+pub use pitch::{PitchFrame, PitchSummary, PitchTracker};
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+/// Every threshold of the annotations, for an `[annotate]` table of the
+/// configuration file. Omitted keys keep their defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnnotateConfig {
+    /// The pitch tracker.
+    pub pitch: pitch::PitchConfig,
+    /// Raised voice and monotone.
+    pub prosody: loudness::ProsodyConfig,
+    /// Pauses and rates from word timings.
+    pub pace: pace::PaceConfig,
+    /// The acoustic syllable rate.
+    pub syllables: pace::SyllableConfig,
+    /// Per-speaker comparisons.
+    pub aggregate: aggregate::AggregateConfig,
+}
+
+impl AnnotateConfig {
+    /// Checks every part that has constraints.
+    pub fn validate(&self) -> Result<(), AnnotateError> {
+        self.pitch.validate()?;
+        self.syllables.validate()
+    }
+}
 
 /// Everything that can go wrong in the annotations.
 ///
@@ -93,4 +122,28 @@ pub(crate) fn median_in_place(values: &mut [f64]) -> Option<f64> {
     } else {
         0.5 * (values[n / 2 - 1] + values[n / 2])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_round_trips_through_toml() {
+        let c = AnnotateConfig::default();
+        c.validate().unwrap();
+        let text = toml::to_string(&c).unwrap();
+        assert_eq!(toml::from_str::<AnnotateConfig>(&text).unwrap(), c);
+        let partial: AnnotateConfig = toml::from_str("[prosody]\nraised_db = 8.0\n").unwrap();
+        assert_eq!(partial.prosody.raised_db, 8.0);
+        assert_eq!(partial.pitch, pitch::PitchConfig::default());
+        assert!(toml::from_str::<AnnotateConfig>("[pitch]\nmin_hzz = 1\n").is_err());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median_in_place(&mut []), None);
+        assert_eq!(median_in_place(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median_in_place(&mut [4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
 }

@@ -53,7 +53,8 @@ use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
 /// Settings of the pitch tracker.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PitchConfig {
     /// Lowest pitch searched, Hz (default 60: below the lowest male speaking
     /// voices; creak goes lower and is left unvoiced).
