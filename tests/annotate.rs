@@ -80,6 +80,68 @@ fn espeak_flat_pitch_within_three_percent_of_the_synthesiser() {
     assert!(worst < 0.03, "{}", lines.join("\n"));
 }
 
+/// A 4th-order Butterworth high-pass at `fc` (two RBJ biquads), as the
+/// 300 Hz lower edge of the telephone band.
+fn highpass(x: &[f32], fc: f64) -> Vec<f32> {
+    let mut y: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+    for q in [0.541_196_1, 1.306_563] {
+        let w = 2.0 * std::f64::consts::PI * fc / f64::from(RATE);
+        let (sin, cos) = w.sin_cos();
+        let alpha = sin / (2.0 * q);
+        let a0 = 1.0 + alpha;
+        let b = [
+            (1.0 + cos) / 2.0 / a0,
+            -(1.0 + cos) / a0,
+            (1.0 + cos) / 2.0 / a0,
+        ];
+        let a = [-2.0 * cos / a0, (1.0 - alpha) / a0];
+        let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+        for v in y.iter_mut() {
+            let out = b[0] * *v + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2;
+            (x2, x1, y2, y1) = (x1, *v, y1, out);
+            *v = out;
+        }
+    }
+    y.into_iter().map(|v| v as f32).collect()
+}
+
+#[test]
+fn espeak_pitch_survives_the_telephone_band() {
+    // Above 300 Hz only: the fundamental of every voice here is gone and the
+    // pitch must come from the harmonics' spacing.
+    let m = manifest();
+    let mut lines = Vec::new();
+    let mut worst = 0.0f64;
+    let clips = m["pitch"]
+        .as_array()
+        .expect("pitch")
+        .iter()
+        .map(|p| (p, "expected_hz"))
+        .chain(
+            m["continuous"]
+                .as_array()
+                .expect("continuous")
+                .iter()
+                .map(|c| (c, "reference_median_hz")),
+        );
+    for (c, key) in clips {
+        let file = c["file"].as_str().expect("file");
+        let x = highpass(&load(file), 300.0);
+        let s = PitchSummary::from_frames(&tracked(&x, true)).expect("voiced frames");
+        let want = f(c, key);
+        let err = s.median_hz / want - 1.0;
+        lines.push(format!(
+            "{file} 300 Hz high-pass: truth {want:.2} Hz, median {:.2} Hz ({:+.2}%), {} voiced",
+            s.median_hz,
+            err * 100.0,
+            s.voiced_frames
+        ));
+        worst = worst.max(err.abs());
+    }
+    println!("{}", lines.join("\n"));
+    assert!(worst < 0.03, "{}", lines.join("\n"));
+}
+
 #[test]
 fn espeak_natural_pitch_within_three_percent_of_a_reference_tracker() {
     let m = manifest();
@@ -417,10 +479,14 @@ fn real_speech_syllable_rate() {
         let a = pace::acoustic_pace(&env, &voicing(x), &speech, &cfg).expect("pace");
         let syl = ipa_syllables(text).expect("espeak");
         let nw = text.split_whitespace().count();
+        let pitch = PitchSummary::from_frames(&tracked(x, true));
         println!(
-            "{label}: {nw} words, {syl} syllables, {} nuclei, {:.2} s speaking",
+            "{label}: {nw} words, {syl} syllables, {} nuclei, {:.2} s speaking, \
+             pitch median {:.1} Hz sd {:.2} st",
             a.nuclei.len(),
-            a.speaking_time.secs()
+            a.speaking_time.secs(),
+            pitch.map_or(f64::NAN, |p| p.median_hz),
+            pitch.map_or(f64::NAN, |p| p.sd_semitones)
         );
         truth += syl;
         found += a.nuclei.len();

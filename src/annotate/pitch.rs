@@ -26,9 +26,14 @@
 //!
 //! **Voicing.** A frame has a pitch only when its best dip is at most
 //! [`PitchConfig::voicing_threshold`] deep (YIN's aperiodicity) *and* its
-//! level reaches [`PitchConfig::min_level_db`]. White noise has no dip below
-//! about 0.6; digital silence and near-silence fail the level test. Both give
-//! `None`, never a made-up value.
+//! level reaches [`PitchConfig::min_level_db`] and lies within
+//! [`PitchConfig::max_below_peak_db`] of the loudest voiced frames so far
+//! (a peak that decays by 2 dB/s). White noise has no dip below about 0.6;
+//! digital silence and near-silence fail the level test; mains hum and
+//! other faint periodic background between words fails the relative test
+//! once the speaker has been heard. All give `None`, never a made-up
+//! value. (Before the first speech there is no peak to be relative to:
+//! summarise pitch over the voice detector's speech frames.)
 //!
 //! **Frame grid.** Frame `i` is hearken's 10 ms cell `[i·160, (i+1)·160)`: its
 //! analysis span (integration window plus the longest lag, [`PitchTracker::span`]
@@ -72,6 +77,9 @@ pub struct PitchConfig {
     /// Frames whose analysis span is quieter than this (RMS, DC removed,
     /// dBFS) are silent (default −60 dBFS).
     pub min_level_db: f32,
+    /// Voiced frames more than this far below the decaying peak of the
+    /// voiced frames so far are background (default 30 dB; `None`: off).
+    pub max_below_peak_db: Option<f32>,
     /// Cut-off of the low-pass filter applied before the analysis, Hz
     /// (default 1000; `None`: no filter). See the module notes.
     pub lowpass_hz: Option<f32>,
@@ -85,6 +93,7 @@ impl Default for PitchConfig {
             threshold: 0.15,
             voicing_threshold: 0.3,
             min_level_db: -60.0,
+            max_below_peak_db: Some(30.0),
             lowpass_hz: Some(1000.0),
         }
     }
@@ -129,6 +138,11 @@ impl PitchConfig {
                 );
             }
         }
+        if let Some(b) = self.max_below_peak_db {
+            if b.is_nan() || b <= 0.0 {
+                return bad("pitch.max_below_peak_db", b, "must be positive");
+            }
+        }
         if !self.min_level_db.is_finite() {
             return bad("pitch.min_level_db", self.min_level_db, "must be finite");
         }
@@ -146,9 +160,14 @@ pub struct PitchFrame {
     /// YIN's aperiodicity: `d'` at the chosen lag, 0 (periodic) to about 1
     /// (noise); 1 for silent frames.
     pub aperiodicity: f32,
-    /// RMS level of the analysis span, DC removed, dBFS.
+    /// RMS level of the analysis span after the tracker's low-pass filter
+    /// (the band that carries voicing), DC removed, dBFS.
     pub level_db: f32,
 }
+
+/// How fast the reference peak of the relative level gate decays, dB per
+/// frame (2 dB/s).
+const PEAK_DECAY_DB: f32 = 0.02;
 
 /// A streaming YIN tracker: push samples, get one [`PitchFrame`] per 10 ms.
 pub struct PitchTracker {
@@ -168,6 +187,8 @@ pub struct PitchTracker {
     filled: usize,
     next: i64,
     pushed: u64,
+    /// Decaying peak level of the voiced frames, dB.
+    peak_db: f32,
     lowpass: Option<[Biquad; 2]>,
     fft: Arc<dyn RealToComplex<f64>>,
     ifft: Arc<dyn ComplexToReal<f64>>,
@@ -215,6 +236,7 @@ impl PitchTracker {
             filled: lead,
             next: 0,
             pushed: 0,
+            peak_db: FLOOR_DB,
             lowpass,
             time_a: fft.make_input_vec(),
             time_b: fft.make_input_vec(),
@@ -261,6 +283,7 @@ impl PitchTracker {
         self.filled = self.lead;
         self.next = 0;
         self.pushed = 0;
+        self.peak_db = FLOOR_DB;
         if let Some(f) = self.lowpass.as_mut() {
             f.iter_mut().for_each(Biquad::reset);
         }
@@ -434,9 +457,16 @@ impl PitchTracker {
             0.0
         };
         let hz = (f64::from(RATE) / (tau as f64 + shift)) as f32;
-        if hz >= self.cfg.min_hz * 0.97 && hz <= self.cfg.max_hz * 1.03 {
-            frame.hz = Some(hz);
+        if !(hz >= self.cfg.min_hz * 0.97 && hz <= self.cfg.max_hz * 1.03) {
+            return frame;
         }
+        self.peak_db = (self.peak_db - PEAK_DECAY_DB).max(frame.level_db);
+        if let Some(below) = self.cfg.max_below_peak_db {
+            if frame.level_db < self.peak_db - below {
+                return frame;
+            }
+        }
+        frame.hz = Some(hz);
         frame
     }
 }
@@ -737,6 +767,33 @@ mod tests {
         assert_eq!(v(0..48), 0);
         assert_eq!(v(53..98), 45);
         assert_eq!(v(103..150), 0);
+    }
+
+    #[test]
+    fn faint_hum_between_words_is_background() {
+        // A 150 Hz tone at −20 dBFS, then 60 Hz hum at −55 dBFS (35 dB
+        // under), then the tone again.
+        let mut x = mix(&sine(150.0, 8000), 0.1, None, 0);
+        x.extend(mix(
+            &sine(60.0, 8000),
+            0.1 * 10f64.powf(-35.0 / 20.0),
+            None,
+            0,
+        ));
+        x.extend(mix(&sine(150.0, 8000), 0.1, None, 0));
+        let frames = track(&x, &PitchConfig::default()).unwrap();
+        let v = |r: std::ops::Range<usize>| frames[r].iter().filter(|f| f.hz.is_some()).count();
+        assert_eq!(v(5..45), 40);
+        assert_eq!(v(55..95), 0, "hum voiced");
+        assert_eq!(v(105..145), 40);
+        // Without the relative gate the hum is (correctly) periodic.
+        let cfg = PitchConfig {
+            max_below_peak_db: None,
+            ..PitchConfig::default()
+        };
+        let frames = track(&x, &cfg).unwrap();
+        let hum = frames[55..95].iter().filter(|f| f.hz.is_some()).count();
+        assert!(hum > 30, "{hum}");
     }
 
     #[test]
