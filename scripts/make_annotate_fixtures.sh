@@ -20,6 +20,9 @@
 # * pace_words.wav: the passage rendered word by word at -s 175 and joined
 #   with known gaps (some of them pauses >= 250 ms): word boundaries exact
 #   to the sample.
+# * calibration.txt (kept, not generated): call-centre dialogue whose
+#   syllables per word, counted from espeak-ng's phonemes, calibrate the
+#   acoustic pace (src/annotate/pace.rs).
 #
 # Every file is stored as a call arrives, 8 kHz G.711 mu-law WAV (and small:
 # about 8 KB per second); times in the manifest are samples at 16 kHz, the
@@ -202,6 +205,31 @@ manifest["words"] = {
     "pause_total_s": round(sum(long_pauses) / SR, 5),
     "longest_pause_s": round(max(long_pauses) / SR, 5),
 }
+
+# --- syllables per word of call-centre speech ---------------------------------
+# calibration.txt is hand-written call-centre dialogue (both roles). Its
+# syllables are counted from espeak-ng's phonemisation: one syllable per run
+# of IPA vowel symbols (a diphthong is one run).
+import re
+VOWELS = "aeiouɑɐɒæɔəɘɚɛɜɝɞɨɪʉʊʌʏøœɤɯɵɶyᵻ"
+
+
+def syllables(text):
+    ipa = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", "en-us", text],
+                         capture_output=True, text=True, check=True).stdout.replace("ː", "")
+    return len(re.findall("[%s]+" % VOWELS, ipa))
+
+
+cal_words = cal_syll = 0
+with open(os.path.join(OUT, "calibration.txt")) as f:
+    for line in f:
+        if line.strip():
+            cal_words += len(re.findall(r"[A-Za-z']+", line))
+            cal_syll += syllables(line.strip())
+manifest["calibration"] = {"file": "calibration.txt", "words": cal_words,
+                           "syllables": cal_syll,
+                           "syllables_per_word": round(cal_syll / cal_words, 4)}
+manifest["passage_syllables_espeak"] = syllables(text)
 
 with open(os.path.join(OUT, "manifest.json"), "w") as f:
     json.dump(manifest, f, indent=1)

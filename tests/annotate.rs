@@ -240,6 +240,15 @@ fn word_timings_give_the_known_pace() {
     assert!((p.pauses.longest.secs() - f(wm, "longest_pause_s")).abs() < 0.002);
 }
 
+#[test]
+fn syllables_per_word_default_is_the_calibrated_value() {
+    let m = manifest();
+    let measured = f(&m["calibration"], "syllables_per_word");
+    let default = SyllableConfig::default().syllables_per_word;
+    println!("calibration text: {measured:.4} syllables per word; default {default}");
+    assert!((default - measured).abs() < 0.01);
+}
+
 /// A rendered passage with its true rates.
 struct PaceCase {
     name: String,
