@@ -1358,6 +1358,21 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_classifies_with_valid_evidence(
+            text in "[a-zA-Z’'.,?!… \\-é0-9]{0,80}"
+        ) {
+            let l = lex();
+            let m = l.classify(&text);
+            for mk in &m.markers {
+                proptest::prop_assert_eq!(&text[mk.start..mk.end], mk.matched.as_str());
+                proptest::prop_assert!(mk.sentence < m.sentences);
+            }
+            proptest::prop_assert!(m.counts().questions() <= m.sentences);
+        }
+    }
+
     #[test]
     fn counts_add_up() {
         let l = lex();
