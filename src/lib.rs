@@ -11,6 +11,9 @@
 //!   discounting echo of the other channel;
 //! * [`timeline`] holds speech as sets of intervals, and [`conversation`]
 //!   derives the metrics (talk share, interruptions, silences, turns);
+//! * [`annotate`] measures each utterance: pitch (YIN), loudness, pace and
+//!   pauses, and the language markers of active listening (questions,
+//!   empathy, paraphrase, fillers…) from a replaceable lexicon;
 //! * [`report`] is the per-call JSON contract; [`formats`] reads and writes
 //!   RTTM, UEM and STM; [`eval`] scores against references;
 //! * [`pipeline`] wires the stages on threads; [`batch`] runs many calls.
@@ -34,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod annotate;
 pub mod audio;
 pub mod batch;
 pub mod config;
