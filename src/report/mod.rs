@@ -8,6 +8,7 @@
 //! filled with made-up values.
 
 pub mod csv;
+pub mod html;
 mod write;
 
 pub use write::{WriteError, write_atomic};
