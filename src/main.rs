@@ -8,6 +8,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use hearken::audio::Roles;
+use hearken::batch::agents::AgentIds;
 use hearken::batch::{self, AnalyzeOptions, OutputFormat};
 use hearken::config::Config;
 use hearken::eval::{self, EvalOptions};
@@ -52,7 +53,7 @@ struct AnalyzeArgs {
     /// Speaker of each channel in order, e.g. `agent,customer`; `-` skips a channel.
     #[arg(long, default_value = "agent,customer")]
     roles: String,
-    /// Outputs: json (report), rttm, csv (summary.csv).
+    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html).
     #[arg(long, default_value = "json,rttm,csv", value_delimiter = ',')]
     format: Vec<String>,
     /// Thresholds (TOML; see `hearken config`).
@@ -61,6 +62,12 @@ struct AnalyzeArgs {
     /// No per-call lines and no progress bar (errors are still printed).
     #[arg(long, short)]
     quiet: bool,
+    /// Agent id from the file name: a regular expression whose first group is the id, e.g. '^([a-z]+)_'.
+    #[arg(long, value_name = "REGEX")]
+    agent_from: Option<String>,
+    /// Agent ids from a CSV with columns `file,agent` (wins over --agent-from).
+    #[arg(long, value_name = "CSV")]
+    manifest: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -123,6 +130,13 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
             ),
         }
     }
+    let mut agents = AgentIds::none();
+    if let Some(re) = &args.agent_from {
+        agents = agents.with_pattern(re)?;
+    }
+    if let Some(m) = &args.manifest {
+        agents = agents.with_manifest(m)?;
+    }
     let opts = AnalyzeOptions {
         inputs: args.inputs,
         out_dir: args.out,
@@ -131,6 +145,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
         formats,
         config: load_config(&args.config)?,
         quiet: args.quiet,
+        agents,
     };
     let outcome = batch::run(&opts, cancel)?;
     if !opts.quiet {
