@@ -354,7 +354,7 @@ fn sixty_minute_page_stays_under_two_megabytes() {
 /// The Chromium binary: `HEARKEN_CHROMIUM`, else `chromium`,
 /// `chromium-browser` or `google-chrome` on the PATH.
 fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("HEARKEN_CHROMIUM") {
+    if let Some(p) = std::env::var_os("HEARKEN_CHROMIUM").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
@@ -696,6 +696,16 @@ fn browser_draws_every_section_of_a_full_report() {
     const r = svg.getBoundingClientRect();
     svg.dispatchEvent(new WheelEvent('wheel', { deltaY: 300, clientX: r.left + r.width / 2, clientY: r.top + 30, bubbles: true, cancelable: true }));
     out.wheel = view().span > before.span / 2;
+    // Drag pans (the click that ends a drag selects nothing); the scrollbar follows the view.
+    const mid = view();
+    svg.dispatchEvent(new PointerEvent('pointerdown', { button: 0, clientX: r.left + 700, clientY: r.top + 40, bubbles: true }));
+    window.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + 500, clientY: r.top + 40 }));
+    window.dispatchEvent(new PointerEvent('pointerup', { clientX: r.left + 500, clientY: r.top + 40 }));
+    out.drag = view().v0 - mid.v0;
+    const sc = $('.tl-scroll');
+    out.scrollable = sc.scrollWidth > sc.clientWidth && sc.scrollLeft > 0;
+    svg.dispatchEvent(new PointerEvent('pointerdown', { button: 0, clientX: r.left + 500, clientY: r.top + 40, bubbles: true }));
+    window.dispatchEvent(new PointerEvent('pointerup', { clientX: r.left + 500, clientY: r.top + 40 }));
     svg.dispatchEvent(new KeyboardEvent('keydown', { key: '0', bubbles: true }));
     out.fit = view();
     // The interruption arrow selects the interrupter's utterance.
@@ -730,6 +740,11 @@ fn browser_draws_every_section_of_a_full_report() {
     assert_eq!(v["evidence"], 3, "{v}");
     assert!((v["zoom_in"].as_f64().unwrap() - 0.5).abs() < 1e-6, "{v}");
     assert_eq!(v["wheel"], true);
+    assert!(
+        v["drag"].as_f64().unwrap() > 0.0,
+        "dragging left shows later times: {v}"
+    );
+    assert_eq!(v["scrollable"], true, "{v}");
     assert_eq!(v["fit"]["v0"], 0.0);
     assert_eq!(v["fit"]["span"], 35.04);
     assert_eq!(v["ev_rows"], json!(["agent"]), "{v}");
@@ -760,7 +775,7 @@ fn browser_loads_a_sixty_minute_call_quickly() {
         wall = wall.min(w);
     }
     let report = format!(
-        "60-minute call (synthetic, full transcript): page {:.0} kB, drawn {best:.0} ms after navigation start; chromium process {:.2} s\n",
+        "60-minute call (synthetic, full transcript): page {:.0} kB, drawn and laid out {best:.0} ms after navigation start; chromium process {:.2} s\n",
         bytes as f64 / 1000.0,
         wall.as_secs_f64()
     );

@@ -708,7 +708,9 @@
       }
     }, { passive: false });
 
-    const drag = { on: false, moved: false, x: 0, v0: 0 };
+    // A drag ends in a click on whatever is under the pointer: that click is
+    // not a selection. It comes right after pointerup, before any timer.
+    const drag = { on: false, moved: false, justDragged: false, x: 0, v0: 0 };
     function onMove(e) {
       const dx = e.clientX - drag.x;
       if (Math.abs(dx) > 3) drag.moved = true;
@@ -720,6 +722,12 @@
     }
     function onUp() {
       drag.on = false;
+      if (drag.moved) {
+        drag.justDragged = true;
+        setTimeout(() => {
+          drag.justDragged = false;
+        }, 0);
+      }
       svg.classList.remove('dragging');
       window.removeEventListener('pointermove', onMove);
       window.removeEventListener('pointerup', onUp);
@@ -728,6 +736,7 @@
       if (e.button !== 0) return;
       drag.on = true;
       drag.moved = false;
+      drag.justDragged = false;
       drag.x = e.clientX;
       drag.v0 = view.v0;
       svg.classList.add('dragging');
@@ -735,7 +744,7 @@
       window.addEventListener('pointerup', onUp);
     });
     svg.addEventListener('click', (e) => {
-      if (drag.moved) return;
+      if (drag.justDragged) return;
       const target = e.target.closest ? e.target.closest('[data-k]') : null;
       if (target) {
         const dk = target.dataset.k;
@@ -1127,7 +1136,8 @@
     app.prepend(h('p', { class: 'notice bad', text: 'This page could not draw the report: ' + e }));
     throw e;
   } finally {
-    root.dataset.renderMs = performance.now().toFixed(1);
+    // Time from navigation start to a laid-out page (reading offsetHeight forces layout).
+    if (document.body.offsetHeight >= 0) root.dataset.renderMs = performance.now().toFixed(1);
     root.dataset.ready = '1';
   }
 })();
