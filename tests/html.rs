@@ -631,7 +631,7 @@ fn browser_draws_the_demo_call() {
     let mono = dir.path().join("demo-mono.html");
     let (dom, _, _) = drawn_cleanly(&bin, &mono);
     assert_eq!(timeline_svg(&dom).matches("class=\"lane-bg\"").count(), 1);
-    assert!(dom.contains(">speaker</text>"));
+    assert!(timeline_svg(&dom).contains(">speaker<title>speaker</title></text>"));
     screenshot(&bin, &mono, "demo-mono", (1400, 700));
 
     let index = dir.path().join("index.html");
@@ -752,6 +752,52 @@ fn browser_draws_every_section_of_a_full_report() {
     assert_eq!(v["alerts"], 0, "nothing from the report ran");
     assert!(v["lowp"].as_u64().unwrap() >= 1);
     assert_eq!(v["filtered"], 2);
+}
+
+#[test]
+fn browser_survives_odd_reports() {
+    let Some(bin) = browser() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "<img src=x onerror=alert(1)>";
+    let odd = [
+        ("empty", json!({})),
+        ("not-an-object", json!([1, 2, 3])),
+        (
+            "odd",
+            json!({
+                "input": {"duration_s": "long"},
+                "speakers": [{"id": evil, "channel": 0}, {"id": "constructor"}, {"id": "__proto__"}, 7, null],
+                "speech": {evil: [[0, 1], [2, "x"], [5, 3], [4, 6]], "constructor": [[1, 2]], "__proto__": [[2, 3]]},
+                "overlaps": "none",
+                "interruptions": [{"at_s": 0.5, "interrupter": evil, "interrupted": "nobody", "kind": "interruption"}, {"at_s": "x"}],
+                "silences": [[6, 9]],
+                "silence": {"long": [[6, 9]]},
+                "talk": {evil: {"share_of_speech": 2, "share_of_call": null}},
+                "listening": {"agent_listening_share": 0.4},
+                "transcript": [
+                    {"speaker": evil, "start_s": 0, "end_s": 1, "text": null, "words": "no", "markers": [{"kind": "empathy"}, 5, "constructor", evil]},
+                    {"speaker": null, "start_s": 2, "end_s": 3, "text": evil, "wpm": "fast", "pauses": {"count": "x"}}
+                ],
+                "pace": {evil: {"over_time": [[0, 100], [1, "x"], [2]]}},
+                "tone": {"constructor": {"pitch_over_time": [[1, 100], [1.5, 120]]}},
+                "scorecard": {"lines": [{"figure": "n/a", "evidence": "bad"}, {"label": evil, "figure": {"x": 1}, "target": [1], "meets": "yes", "evidence": [[0, 1], [1]]}, 3]},
+                "warnings": [evil, 3]
+            }),
+        ),
+    ];
+    for (name, report) in odd {
+        let page = write_page(dir.path(), name, &report, None);
+        let (dom, _, _) = drawn_cleanly(&bin, &page);
+        assert!(
+            !dom.contains(evil),
+            "{name}: markup from the report became markup"
+        );
+        let v = probe_result(&bin, &probed(&page, "out.n = $$('.utt').length;"));
+        assert_eq!(v["alerts"], 0, "{name}");
+        if name == "odd" {
+            screenshot(&bin, &page, "odd-report", (1400, 1200));
+        }
+    }
 }
 
 #[test]

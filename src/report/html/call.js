@@ -100,7 +100,7 @@
   const addId = (id) => {
     if (typeof id === 'string' && ids.indexOf(id) < 0) ids.push(id);
   };
-  const channelOf = {};
+  const channelOf = Object.create(null);
   for (const sp of arr(R.speakers)) {
     if (obj(sp)) {
       addId(sp.id);
@@ -114,7 +114,7 @@
     .filter((u) => obj(u) && isNum(u.start_s) && isNum(u.end_s))
     .sort((a, b) => a.start_s - b.start_s);
   transcript.forEach((u) => addId(u.speaker));
-  const speech = {};
+  const speech = Object.create(null);
   for (const id of ids) speech[id] = union(intervals(speechIn[id]));
   const overlaps = union(intervals(R.overlaps));
   const silenceInfo = obj(R.silence);
@@ -136,15 +136,17 @@
   }
   if (!duration) duration = 1;
 
-  const ROLE_COLOURS = { agent: '#1d5fd1', customer: '#c2410c', speaker: '#0f766e' };
+  // Lookup tables without a prototype: a speaker or marker called "constructor" is just a name.
+  const table0 = (o) => Object.assign(Object.create(null), o);
+  const ROLE_COLOURS = table0({ agent: '#1d5fd1', customer: '#c2410c', speaker: '#0f766e' });
   const PALETTE = ['#7c3aed', '#be185d', '#047857', '#a16207', '#475569', '#0e7490'];
-  const colour = {};
+  const colour = Object.create(null);
   {
     let k = 0;
     for (const id of ids) colour[id] = ROLE_COLOURS[id] || PALETTE[k++ % PALETTE.length];
   }
 
-  const MARKER_LABELS = {
+  const MARKER_LABELS = table0({
     open_question: 'open question',
     closed_question: 'closed question',
     empathy: 'empathy',
@@ -154,7 +156,7 @@
     politeness: 'politeness',
     filler: 'filler',
     frustration: 'frustration',
-  };
+  });
   /** A marker's name, whether it is a string or an object naming its kind. */
   function markerName(m) {
     if (typeof m === 'string') return m;
@@ -330,7 +332,7 @@
       c.hi = hi + pad;
     }
 
-    const laneY = {};
+    const laneY = Object.create(null);
     let y = TOP + SILROW + 6;
     const laneTop = y;
     ids.forEach((id) => {
@@ -453,7 +455,7 @@
         gStatic.append(
           s('rect', { class: 'lane-bg', x: G, y: laneY[id], width: plotW, height: LANE }),
           s('rect', { x: 6, y: laneY[id] + LANE / 2 - 5, width: 10, height: 10, rx: 2, fill: colour[id] }),
-          s('text', { class: 'lane-label', x: 22, y: laneY[id] + LANE / 2 + 4, text: id }));
+          s('text', { class: 'lane-label', x: 22, y: laneY[id] + LANE / 2 + 4, text: id.length > 11 ? id.slice(0, 10) + '…' : id }, s('title', { text: id })));
       }
       if (silences.length) gStatic.append(s('text', { class: 'row-label', x: 6, y: TOP + SILROW - 4, text: 'silence' }));
       for (const c of charts) {
@@ -886,7 +888,7 @@
     const sec = h('section', { class: 'panel', id: 'transcript' });
     const filterSel = h('select', { 'aria-label': 'show utterances' });
     filterSel.append(h('option', { value: '', text: 'all utterances (' + list.length + ')' }));
-    const counts = {};
+    const counts = Object.create(null);
     for (const u of list) for (const m of arr(u.markers)) {
       const n = markerName(m);
       if (n) counts[n] = (counts[n] || 0) + 1;
