@@ -8,14 +8,18 @@
 //! no two threads renaming into the same directory). A call that fails is
 //! reported on one line and the batch goes on; the summary lists it.
 
+pub mod agents;
+
 use crate::audio::{self, Roles};
 use crate::config::Config;
 use crate::conversation;
 use crate::formats;
 use crate::pipeline::{self, Control, PipelineError, Tap};
+use crate::report::html::{self, HtmlOptions, IndexEntry};
 use crate::report::{self, Report, WriteError, write_atomic};
 use crate::time::Time;
 use crate::transcribe::{TranscribeTap, TranscriberHandle, Transcript};
+use agents::AgentIds;
 use crossbeam_channel::bounded;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -40,6 +44,8 @@ pub enum OutputFormat {
     Txt,
     /// `<stem>.stm`, the transcript for sclite-style scoring.
     Stm,
+    /// `<stem>.html`, the page of the call, and `index.html` for the run.
+    Html,
 }
 
 impl OutputFormat {
@@ -53,6 +59,7 @@ impl OutputFormat {
             "vtt" => Some(OutputFormat::Vtt),
             "txt" => Some(OutputFormat::Txt),
             "stm" => Some(OutputFormat::Stm),
+            "html" => Some(OutputFormat::Html),
             _ => None,
         }
     }
@@ -66,7 +73,8 @@ impl OutputFormat {
     }
 
     /// Every format name, for help texts.
-    pub const NAMES: &'static [&'static str] = &["json", "rttm", "csv", "srt", "vtt", "txt", "stm"];
+    pub const NAMES: &'static [&'static str] =
+        &["json", "rttm", "csv", "html", "srt", "vtt", "txt", "stm"];
 }
 
 /// Transcription for a batch: a handle on the shared Whisper workers.
@@ -95,6 +103,8 @@ pub struct AnalyzeOptions {
     pub quiet: bool,
     /// Transcription, when enabled.
     pub transcribe: Option<TranscribeSetup>,
+    /// Agent of each call, for the per-agent figures of `index.html`.
+    pub agents: AgentIds,
 }
 
 /// Why a batch could not run at all (per-call problems are not errors of
@@ -237,6 +247,18 @@ fn prepare_out_dir(dir: &Path) -> Result<(), BatchError> {
     Ok(())
 }
 
+/// A call back from the workers, kept for `summary.csv` and `index.html`.
+struct Finished {
+    /// The input as shown.
+    display: String,
+    /// Its output stem.
+    stem: String,
+    /// Its agent, when known.
+    agent: Option<String>,
+    /// The report, or why there is none.
+    report: Result<Report, String>,
+}
+
 /// The analysis of one call, ready to be written.
 pub struct CallResult {
     /// The report.
@@ -362,6 +384,18 @@ fn write_call(
             ));
         }
     }
+    if opts.formats.contains(&OutputFormat::Html) {
+        let value = serde_json::to_value(&result.report)
+            .map_err(|e| format!("cannot serialise the report: {e}"))?;
+        let page = html::render_call(
+            &value,
+            &HtmlOptions {
+                title: job.display.clone(),
+                audio_src: relative_path(&opts.out_dir, &job.path),
+            },
+        );
+        outputs.push((opts.out_dir.join(format!("{stem}.html")), page.into_bytes()));
+    }
     let beside_audio = match (
         opts.out_dir.canonicalize(),
         job.path.parent().map(Path::canonicalize),
@@ -384,6 +418,26 @@ fn write_call(
         written.push(path);
     }
     Ok(written)
+}
+
+/// `target` as a `/`-separated path relative to the directory `from`, when
+/// both exist and the relative path leads back to `target`.
+pub fn relative_path(from: &Path, target: &Path) -> Option<String> {
+    let from = from.canonicalize().ok()?;
+    let target = target.canonicalize().ok()?;
+    let (a, b): (Vec<_>, Vec<_>) = (from.components().collect(), target.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None; // different roots (Windows drives)
+    }
+    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
+    parts.extend(
+        b[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    let rel = parts.join("/");
+    (from.join(&rel).canonicalize().ok()? == target).then_some(rel)
 }
 
 /// One line per call for the terminal.
@@ -455,7 +509,7 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
     let workers = opts.jobs.clamp(1, jobs.len().max(1));
     let (job_tx, job_rx) = bounded::<Job>(workers);
     let (res_tx, res_rx) = bounded::<(Job, Result<CallResult, PipelineError>)>(workers);
-    let mut reports: Vec<(String, Result<Report, String>)> = Vec::new();
+    let mut reports: Vec<Finished> = Vec::new();
 
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -505,12 +559,23 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
                         if !opts.quiet {
                             bar.suspend(|| println!("{}", call_line(&job.display, &call.report)));
                         }
-                        reports.push((job.display.clone(), Ok(call.report)));
+                        let agent = opts.agents.agent_for(&job.path);
+                        reports.push(Finished {
+                            display: job.display.clone(),
+                            stem: job.stem.clone(),
+                            agent,
+                            report: Ok(call.report),
+                        });
                     }
                     Err(e) => {
                         bar.suspend(|| eprintln!("error: {}: {e}", job.display));
                         outcome.failed.push((job.display.clone(), e.clone()));
-                        reports.push((job.display.clone(), Err(e)));
+                        reports.push(Finished {
+                            display: job.display.clone(),
+                            stem: job.stem.clone(),
+                            agent: None,
+                            report: Err(e),
+                        });
                     }
                 },
                 Err(PipelineError::Cancelled) => outcome.cancelled = true,
@@ -518,7 +583,12 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
                     let msg = e.to_string();
                     bar.suspend(|| eprintln!("error: {}: {msg}", job.display));
                     outcome.failed.push((job.display.clone(), msg.clone()));
-                    reports.push((job.display.clone(), Err(msg)));
+                    reports.push(Finished {
+                        display: job.display.clone(),
+                        stem: job.stem.clone(),
+                        agent: None,
+                        report: Err(msg),
+                    });
                 }
             }
             bar.inc(1);
@@ -537,7 +607,10 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
                 error: e,
             });
         }
-        for (display, r) in &reports {
+        for Finished {
+            display, report: r, ..
+        } in &reports
+        {
             rows.push(match r {
                 Ok(rep) => report::csv::Row::Ok(rep),
                 Err(e) => report::csv::Row::Failed {
@@ -551,6 +624,21 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
             source: std::io::Error::other(e.to_string()),
         })?;
         write_atomic(&opts.out_dir.join("summary.csv"), &bytes)?;
+    }
+    if opts.formats.contains(&OutputFormat::Html) {
+        let mut entries: Vec<IndexEntry> = reports
+            .iter()
+            .filter_map(|f| {
+                Some(IndexEntry {
+                    report: serde_json::to_value(f.report.as_ref().ok()?).ok()?,
+                    page: format!("{}.html", f.stem),
+                    agent: f.agent.clone(),
+                })
+            })
+            .collect();
+        entries.sort_by(|a, b| a.page.cmp(&b.page));
+        let page = html::render_index(&entries, &outcome.failed);
+        write_atomic(&opts.out_dir.join("index.html"), page.as_bytes())?;
     }
     outcome.wall_s = start.elapsed().as_secs_f64();
     Ok(outcome)
@@ -587,8 +675,28 @@ mod tests {
     }
 
     #[test]
+    fn audio_paths_are_relative_to_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let audio = dir.path().join("in dir").join("x.wav");
+        std::fs::create_dir_all(audio.parent().unwrap()).unwrap();
+        std::fs::write(&audio, b"").unwrap();
+        let out = dir.path().join("out").join("deep");
+        std::fs::create_dir_all(&out).unwrap();
+        assert_eq!(
+            relative_path(&out, &audio).as_deref(),
+            Some("../../in dir/x.wav")
+        );
+        assert_eq!(
+            relative_path(audio.parent().unwrap(), &audio).as_deref(),
+            Some("x.wav")
+        );
+        assert_eq!(relative_path(&out, &dir.path().join("missing.wav")), None);
+    }
+
+    #[test]
     fn formats_parse() {
         assert_eq!(OutputFormat::parse(" JSON"), Some(OutputFormat::Json));
+        assert_eq!(OutputFormat::parse("html"), Some(OutputFormat::Html));
         assert_eq!(OutputFormat::parse("xml"), None);
     }
 }

@@ -8,6 +8,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use hearken::audio::Roles;
+use hearken::batch::agents::AgentIds;
 use hearken::batch::{self, AnalyzeOptions, OutputFormat, TranscribeSetup};
 use hearken::config::Config;
 use hearken::eval::{self, EvalOptions};
@@ -106,7 +107,7 @@ struct AnalyzeArgs {
     /// Speaker of each channel in order, e.g. `agent,customer`; `-` skips a channel.
     #[arg(long, default_value = "agent,customer")]
     roles: String,
-    /// Outputs: json (report), rttm, csv (summary.csv).
+    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html).
     #[arg(long, default_value = "json,rttm,csv", value_delimiter = ',')]
     format: Vec<String>,
     /// Thresholds (TOML; see `hearken config`).
@@ -117,6 +118,12 @@ struct AnalyzeArgs {
     quiet: bool,
     #[command(flatten)]
     transcribe: TranscribeArgs,
+    /// Agent id from the file name: a regular expression whose first group is the id, e.g. '^([a-z]+)_'.
+    #[arg(long, value_name = "REGEX")]
+    agent_from: Option<String>,
+    /// Agent ids from a CSV with columns `file,agent` (wins over --agent-from).
+    #[arg(long, value_name = "CSV")]
+    manifest: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -222,6 +229,13 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     if transcriber.is_none() && formats.iter().any(|f| f.needs_transcript()) {
         bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
     }
+    let mut agents = AgentIds::none();
+    if let Some(re) = &args.agent_from {
+        agents = agents.with_pattern(re)?;
+    }
+    if let Some(m) = &args.manifest {
+        agents = agents.with_manifest(m)?;
+    }
     let opts = AnalyzeOptions {
         inputs: args.inputs,
         out_dir: args.out,
@@ -233,6 +247,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
         transcribe: transcriber
             .as_ref()
             .map(|t| TranscribeSetup { handle: t.handle() }),
+        agents,
     };
     let outcome = batch::run(&opts, cancel)?;
     if !opts.quiet {

@@ -267,12 +267,12 @@ fn expand(word: &str, out: &mut Vec<String>) {
         ("'ll", "will"),
         ("'d", "would"),
     ] {
-        if let Some(stem) = w.strip_suffix(suffix) {
-            if !stem.is_empty() {
-                out.push(stem.to_string());
-                out.push(full.into());
-                return;
-            }
+        if let Some(stem) = w.strip_suffix(suffix)
+            && !stem.is_empty()
+        {
+            out.push(stem.to_string());
+            out.push(full.into());
+            return;
         }
     }
     if let Some(stem) = w.strip_suffix("'s") {
@@ -711,10 +711,10 @@ impl Lexicon {
         if p.at_end && end != t.len() {
             return None;
         }
-        if let Some(q) = p.question {
-            if q != s.question_mark {
-                return None;
-            }
+        if let Some(q) = p.question
+            && q != s.question_mark
+        {
+            return None;
         }
         for (k, w) in p.words.iter().enumerate() {
             let tok = &t[start + k];
@@ -831,10 +831,10 @@ impl Lexicon {
         }
         // The last clause: "Just to confirm, is that your address?"
         let t = &s.tokens;
-        if let Some(last) = (1..t.len()).rev().find(|&k| t[k].pause_before) {
-            if let Some(q) = self.question_form(s, last, false) {
-                return Some(q);
-            }
+        if let Some(last) = (1..t.len()).rev().find(|&k| t[k].pause_before)
+            && let Some(q) = self.question_form(s, last, false)
+        {
+            return Some(q);
         }
         // A tag at the end: "It's the blue one, right?"
         let tag = self

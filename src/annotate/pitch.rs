@@ -129,19 +129,19 @@ impl PitchConfig {
                 "must be within [threshold, 1]",
             );
         }
-        if let Some(fc) = self.lowpass_hz {
-            if !(fc >= 2.0 * self.max_hz && fc < RATE as f32 / 2.0) {
-                return bad(
-                    "pitch.lowpass_hz",
-                    fc,
-                    "must be at least 2 × max_hz and below 8000 Hz",
-                );
-            }
+        if let Some(fc) = self.lowpass_hz
+            && !(fc >= 2.0 * self.max_hz && fc < RATE as f32 / 2.0)
+        {
+            return bad(
+                "pitch.lowpass_hz",
+                fc,
+                "must be at least 2 × max_hz and below 8000 Hz",
+            );
         }
-        if let Some(b) = self.max_below_peak_db {
-            if b.is_nan() || b <= 0.0 {
-                return bad("pitch.max_below_peak_db", b, "must be positive");
-            }
+        if let Some(b) = self.max_below_peak_db
+            && (b.is_nan() || b <= 0.0)
+        {
+            return bad("pitch.max_below_peak_db", b, "must be positive");
         }
         if !self.min_level_db.is_finite() {
             return bad("pitch.min_level_db", self.min_level_db, "must be finite");
@@ -461,10 +461,10 @@ impl PitchTracker {
             return frame;
         }
         self.peak_db = (self.peak_db - PEAK_DECAY_DB).max(frame.level_db);
-        if let Some(below) = self.cfg.max_below_peak_db {
-            if frame.level_db < self.peak_db - below {
-                return frame;
-            }
+        if let Some(below) = self.cfg.max_below_peak_db
+            && frame.level_db < self.peak_db - below
+        {
+            return frame;
         }
         frame.hz = Some(hz);
         frame

@@ -8,6 +8,7 @@
 //! filled with made-up values.
 
 pub mod csv;
+pub mod html;
 pub mod transcript;
 mod write;
 
