@@ -10,6 +10,8 @@
 
 pub mod agents;
 
+use crate::annotate::Lexicon;
+use crate::annotate::tap::{AcousticTrack, AnnotateTap};
 use crate::audio::{self, Roles};
 use crate::config::Config;
 use crate::conversation;
@@ -23,6 +25,7 @@ use agents::AgentIds;
 use crossbeam_channel::bounded;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
@@ -93,16 +96,12 @@ pub struct AnalyzeOptions {
     pub out_dir: PathBuf,
     /// Calls analysed at once.
     pub jobs: usize,
-    /// Channel roles.
-    pub roles: Roles,
     /// Outputs to write.
     pub formats: BTreeSet<OutputFormat>,
-    /// Thresholds.
-    pub config: Config,
+    /// Roles, thresholds, transcription, lexicon.
+    pub setup: CallSetup,
     /// No per-call lines, no progress bar.
     pub quiet: bool,
-    /// Transcription, when enabled.
-    pub transcribe: Option<TranscribeSetup>,
     /// Agent of each call, for the per-agent figures of `index.html`.
     pub agents: AgentIds,
 }
@@ -269,42 +268,87 @@ pub struct CallResult {
     pub audio_s: f64,
 }
 
-/// Analyses one call: the pipeline (with transcription when `transcribe`
-/// is given), then the conversation metrics.
+/// What every call of a run is analysed with.
+#[derive(Clone, Debug)]
+pub struct CallSetup {
+    /// Channel roles.
+    pub roles: Roles,
+    /// Thresholds.
+    pub config: Config,
+    /// Transcription, when enabled.
+    pub transcribe: Option<TranscribeSetup>,
+    /// The language-marker lexicon.
+    pub lexicon: Arc<Lexicon>,
+}
+
+impl CallSetup {
+    /// Default roles and lexicon, no transcription.
+    pub fn new(config: Config) -> Result<CallSetup, crate::annotate::AnnotateError> {
+        Ok(CallSetup {
+            roles: Roles::default(),
+            config,
+            transcribe: None,
+            lexicon: Arc::new(Lexicon::builtin()?),
+        })
+    }
+}
+
+/// Analyses one call: the pipeline (with the annotation stage, and the
+/// transcription stage when enabled), then the conversation metrics and the
+/// annotations.
 pub fn analyze_call(
     path: &Path,
     display: &str,
-    roles: &Roles,
-    config: &Config,
-    transcribe: Option<&TranscribeSetup>,
+    setup: &CallSetup,
     ctl: &Control<'_>,
 ) -> Result<CallResult, PipelineError> {
-    let slot: Mutex<Option<Result<Transcript, String>>> = Mutex::new(None);
+    let config = &setup.config;
+    let transcript_slot: Mutex<Option<Result<Transcript, String>>> = Mutex::new(None);
+    let acoustic_slot: Mutex<Option<Result<AcousticTrack, String>>> = Mutex::new(None);
     let utterance_gap = Time::from_secs(config.conversation.utterance_gap_s);
+    let mut tap_error = None;
     let make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
-        match transcribe {
-            Some(t) => vec![Box::new(TranscribeTap::new(
+        let mut taps: Vec<Box<dyn Tap + '_>> = Vec::new();
+        match AnnotateTap::new(
+            speakers.len(),
+            &config.annotate.pitch,
+            &config.annotate.syllables,
+            &acoustic_slot,
+        ) {
+            Ok(t) => taps.push(Box::new(t)),
+            Err(e) => tap_error = Some(e.to_string()),
+        }
+        if let Some(t) = &setup.transcribe {
+            taps.push(Box::new(TranscribeTap::new(
                 t.handle.clone(),
                 &config.transcribe,
                 speakers.len(),
                 utterance_gap,
-                &slot,
-            ))],
-            None => Vec::new(),
+                &transcript_slot,
+            )));
         }
+        taps
     };
     let det = pipeline::run_file(
         path,
-        |info| roles.assign(info.channels),
+        |info| setup.roles.assign(info.channels),
         &config.vad,
         make_taps,
         ctl,
     )?;
+    if let Some(e) = tap_error {
+        return Err(PipelineError::Tap(e));
+    }
     let conv = conversation::analyze(&det.speech, det.duration, &config.conversation);
-    let transcript = match slot.into_inner().ok().flatten() {
+    let transcript = match transcript_slot.into_inner().ok().flatten() {
         Some(Ok(t)) => Some(report::utterances_from(&t, &det.speakers)),
         Some(Err(e)) => return Err(PipelineError::Tap(e)),
         None => None,
+    };
+    let acoustic = match acoustic_slot.into_inner().ok().flatten() {
+        Some(Ok(a)) => a,
+        Some(Err(e)) => return Err(PipelineError::Tap(e)),
+        None => AcousticTrack::default(),
     };
     let mut report = Report::from_analysis(
         display,
@@ -319,6 +363,17 @@ pub fn analyze_call(
         det.warnings,
     );
     report.transcript = transcript;
+    crate::annotate::call::annotate(
+        &mut report,
+        &det.speakers,
+        &det.speech,
+        &conv,
+        &acoustic,
+        &setup.lexicon,
+        &config.annotate,
+        &config.scorecard,
+        utterance_gap,
+    );
     Ok(CallResult {
         channels: det
             .speakers
@@ -524,14 +579,7 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
                     if cancel.load(Ordering::Relaxed) {
                         break;
                     }
-                    let r = analyze_call(
-                        &job.path,
-                        &job.display,
-                        &opts.roles,
-                        &opts.config,
-                        opts.transcribe.as_ref(),
-                        &ctl,
-                    );
+                    let r = analyze_call(&job.path, &job.display, &opts.setup, &ctl);
                     if res_tx.send((job, r)).is_err() {
                         break;
                     }

@@ -6,6 +6,8 @@
 //! `config/default.toml` lists every key with its default and where the
 //! default comes from; a test keeps it in step with the code.
 
+use crate::annotate::AnnotateConfig;
+use crate::annotate::call::ScorecardConfig;
 use crate::conversation::ConversationConfig;
 use crate::transcribe::TranscribeConfig;
 use crate::vad::VadConfig;
@@ -22,6 +24,10 @@ pub struct Config {
     pub conversation: ConversationConfig,
     /// Transcription.
     pub transcribe: TranscribeConfig,
+    /// Tone, pace and language annotations.
+    pub annotate: AnnotateConfig,
+    /// Targets of the agent's active-listening scorecard.
+    pub scorecard: ScorecardConfig,
 }
 
 /// Why a config file was rejected.

@@ -7,9 +7,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
+use hearken::annotate::Lexicon;
 use hearken::audio::Roles;
 use hearken::batch::agents::AgentIds;
-use hearken::batch::{self, AnalyzeOptions, OutputFormat, TranscribeSetup};
+use hearken::batch::{self, AnalyzeOptions, CallSetup, OutputFormat, TranscribeSetup};
 use hearken::config::Config;
 use hearken::eval::{self, EvalOptions};
 use hearken::model::{self, Quantization};
@@ -124,6 +125,9 @@ struct AnalyzeArgs {
     /// Agent ids from a CSV with columns `file,agent` (wins over --agent-from).
     #[arg(long, value_name = "CSV")]
     manifest: Option<PathBuf>,
+    /// Language-marker lexicon (TOML) replacing the built-in one (see config/lexicon.toml).
+    #[arg(long, value_name = "TOML")]
+    lexicon: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -154,6 +158,9 @@ struct EvalArgs {
     /// Print a Markdown table.
     #[arg(long)]
     markdown: bool,
+    /// Score reference files without a hypothesis as empty hypotheses (all miss), as md-eval does, instead of stopping.
+    #[arg(long)]
+    missing_as_empty: bool,
     /// Calls analysed in parallel when scoring audio.
     #[arg(long, short)]
     jobs: Option<usize>,
@@ -169,6 +176,13 @@ fn load_config(path: &Option<PathBuf>) -> Result<Config> {
         Some(p) => Ok(Config::load(p)?),
         None => Ok(Config::default()),
     }
+}
+
+fn load_lexicon(path: &Option<PathBuf>) -> Result<Lexicon> {
+    Ok(match path {
+        Some(p) => Lexicon::load(p)?,
+        None => Lexicon::builtin()?,
+    })
 }
 
 fn cores() -> usize {
@@ -236,17 +250,21 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     if let Some(m) = &args.manifest {
         agents = agents.with_manifest(m)?;
     }
+    let setup = CallSetup {
+        roles: Roles::parse(&args.roles).context("--roles")?,
+        config,
+        transcribe: transcriber
+            .as_ref()
+            .map(|t| TranscribeSetup { handle: t.handle() }),
+        lexicon: Arc::new(load_lexicon(&args.lexicon)?),
+    };
     let opts = AnalyzeOptions {
         inputs: args.inputs,
         out_dir: args.out,
         jobs: args.jobs.unwrap_or_else(cores).max(1),
-        roles: Roles::parse(&args.roles).context("--roles")?,
         formats,
-        config,
+        setup,
         quiet: args.quiet,
-        transcribe: transcriber
-            .as_ref()
-            .map(|t| TranscribeSetup { handle: t.handle() }),
         agents,
     };
     let outcome = batch::run(&opts, cancel)?;
@@ -282,6 +300,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
 fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     let mut config = load_config(&args.config)?;
     let opts = EvalOptions {
+        missing_as_empty: args.missing_as_empty,
         collar_s: args.collar,
         tolerance_s: args.tolerance,
         conversation: config.conversation.clone(),
@@ -303,13 +322,23 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
             let setup = transcriber
                 .as_ref()
                 .map(|t| TranscribeSetup { handle: t.handle() });
-            analyse_for_eval(&args, &config, setup.as_ref(), cancel)?
+            let setup = CallSetup {
+                roles: Roles::parse(&args.roles).context("--roles")?,
+                config: config.clone(),
+                transcribe: setup,
+                lexicon: Arc::new(load_lexicon(&None)?),
+            };
+            analyse_for_eval(&args, &setup, cancel)?
         }
         (Some(_), false) => bail!("give either --hyp or audio files, not both"),
         (None, true) => bail!("nothing to score: give --hyp PATH or audio files"),
     };
     let known: Vec<String> = hyps.keys().cloned().collect();
-    let refs = eval::load_references(&args.reference, args.uem.as_deref(), &known)?;
+    let check = (!args.missing_as_empty).then_some(known.as_slice());
+    let refs = eval::load_references(&args.reference, args.uem.as_deref(), check)?;
+    for id in refs.keys().filter(|id| !hyps.contains_key(*id)) {
+        eprintln!("warning: no hypothesis for {id:?}: scored as empty (all miss)");
+    }
     let result = eval::evaluate(&refs, &hyps, &opts)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result.to_json())?);
@@ -321,11 +350,9 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
 
 fn analyse_for_eval(
     args: &EvalArgs,
-    config: &Config,
-    transcribe: Option<&TranscribeSetup>,
+    setup: &CallSetup,
     cancel: &AtomicBool,
 ) -> Result<std::collections::BTreeMap<String, eval::HypFile>> {
-    let roles = Roles::parse(&args.roles).context("--roles")?;
     let (files, errors) = batch::collect_inputs(&args.audio);
     for (f, e) in &errors {
         eprintln!("error: {f}: {e}");
@@ -349,14 +376,7 @@ fn analyse_for_eval(
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    match batch::analyze_call(
-                        f,
-                        &f.display().to_string(),
-                        &roles,
-                        config,
-                        transcribe,
-                        &ctl,
-                    ) {
+                    match batch::analyze_call(f, &f.display().to_string(), setup, &ctl) {
                         Ok(call) => {
                             let hyp = eval::hyp_from_report(&stem, &call.report);
                             if let Ok(mut r) = results.lock() {

@@ -24,10 +24,12 @@
 //! derived rates (words per minute, syllables per second).
 
 pub mod aggregate;
+pub mod call;
 pub mod loudness;
 pub mod markers;
 pub mod pace;
 pub mod pitch;
+pub mod tap;
 
 pub use markers::{DEFAULT_LEXICON, Lexicon, Marker, MarkerCounts, MarkerKind, TextMarkers};
 pub use pitch::{PitchFrame, PitchSummary, PitchTracker};

@@ -112,7 +112,8 @@ impl Pauses {
         self.spans.len()
     }
 
-    fn push(&mut self, s: Span) {
+    /// Adds a pause.
+    pub fn push(&mut self, s: Span) {
         self.total += s.duration();
         self.longest = self.longest.max(s.duration());
         self.spans.push(s);

@@ -293,6 +293,20 @@ impl PitchTracker {
     /// completed analysis span to `out`. Nothing is allocated here beyond
     /// what `out` needs to grow.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<PitchFrame>) {
+        self.push_selected(samples, out, |_| true);
+    }
+
+    /// Like [`PitchTracker::push`], but analyses only the frames for which
+    /// `wanted(index)` is true; the others come out unvoiced without being
+    /// analysed. The pipeline asks only for frames the voice detector's
+    /// features call periodic: YIN costs several microseconds per frame,
+    /// and most frames of a call are silence, noise or the other speaker.
+    pub fn push_selected(
+        &mut self,
+        samples: &[f32],
+        out: &mut Vec<PitchFrame>,
+        mut wanted: impl FnMut(i64) -> bool,
+    ) {
         let mut rest = samples;
         self.pushed += samples.len() as u64;
         while !rest.is_empty() {
@@ -307,7 +321,16 @@ impl PitchTracker {
             self.filled += take;
             rest = &rest[take..];
             if self.filled == self.span {
-                out.push(self.analyse());
+                if wanted(self.next) {
+                    out.push(self.analyse());
+                } else {
+                    out.push(PitchFrame {
+                        index: self.next,
+                        hz: None,
+                        aperiodicity: 1.0,
+                        level_db: FLOOR_DB,
+                    });
+                }
                 self.advance();
             }
         }

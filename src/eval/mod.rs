@@ -49,7 +49,9 @@ pub enum EvalError {
         source: formats::FormatError,
     },
     /// A reference names a file no hypothesis has.
-    #[error("{path}: line {line}: unknown file id {id:?} (no hypothesis or audio with that stem)")]
+    #[error(
+        "{path}: line {line}: unknown file id {id:?} (no hypothesis or audio with that stem; --missing-as-empty scores it as empty)"
+    )]
     UnknownFileId {
         /// The reference file.
         path: PathBuf,
@@ -82,6 +84,9 @@ pub struct EvalOptions {
     pub conversation: ConversationConfig,
     /// Minimum IoU for a silence or overlap segment to match as an event.
     pub min_iou: f64,
+    /// Score a reference file without a hypothesis as an empty hypothesis
+    /// (as md-eval and pyannote.metrics do) instead of rejecting it.
+    pub missing_as_empty: bool,
 }
 
 impl Default for EvalOptions {
@@ -91,6 +96,7 @@ impl Default for EvalOptions {
             tolerance_s: 0.5,
             conversation: ConversationConfig::default(),
             min_iou: 0.5,
+            missing_as_empty: false,
         }
     }
 }
@@ -288,19 +294,14 @@ pub fn score_file(reference: &RefFile, hyp: &HypFile, opts: &EvalOptions) -> Cou
             c.speech.hyp += fa;
         }
     }
+    // Collars go around every boundary of every reference speaker (also
+    // those inside overlaps), as pyannote.metrics places them; the same
+    // region serves detection, DER and JER.
+    let tracks: Vec<&Timeline> = reference.speech.tracks().map(|(_, t)| t).collect();
+    let region_d = metrics::scored_region(&uem, &tracks, collar);
     let rsup = reference.speech.support();
-    let region = metrics::scored_region(&uem, &[&rsup], collar);
-    c.agnostic = metrics::detection_error(&rsup, &hyp.speech.support(), &region);
+    c.agnostic = metrics::detection_error(&rsup, &hyp.speech.support(), &region_d);
 
-    let region_d = metrics::scored_region(
-        &uem,
-        &reference
-            .speech
-            .tracks()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>(),
-        collar,
-    );
     c.diarization = metrics::diarization_error(&reference.speech, &hyp.speech, &region_d);
     c.jaccard = metrics::jaccard_error(&reference.speech, &hyp.speech, &region_d);
 
@@ -525,6 +526,7 @@ fn read(path: &Path) -> Result<String, EvalError> {
 fn files_with(path: &Path, ext: &str, siblings: bool) -> Vec<PathBuf> {
     if path.is_dir() {
         let mut v: Vec<PathBuf> = walkdir::WalkDir::new(path)
+            .follow_links(true)
             .into_iter()
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_file())
@@ -550,11 +552,11 @@ fn files_with(path: &Path, ext: &str, siblings: bool) -> Vec<PathBuf> {
 
 /// Reads references from a file or directory: `*.rttm`, `*.uem`, `*.stm`.
 /// `known` lists the hypothesis stems; a reference line naming another file
-/// is an error with its line number.
+/// is an error with its line number (pass `None` to accept any file id).
 pub fn load_references(
     path: &Path,
     uem: Option<&Path>,
-    known: &[String],
+    known: Option<&[String]>,
 ) -> Result<BTreeMap<String, RefFile>, EvalError> {
     let mut out: BTreeMap<String, RefFile> = BTreeMap::new();
     for f in files_with(path, "rttm", true) {
@@ -568,6 +570,7 @@ pub fn load_references(
             let mut fields = line.split_whitespace();
             if fields.next() == Some("SPEAKER")
                 && let Some(id) = fields.next()
+                && let Some(known) = known
                 && !known.iter().any(|k| k == id)
             {
                 return Err(EvalError::UnknownFileId {
@@ -587,7 +590,7 @@ pub fn load_references(
         // A reference file whose stem is known but which has no lines (a
         // call where nobody speaks) still defines a file.
         if let Some(stem) = f.file_stem().map(|s| s.to_string_lossy().into_owned())
-            && known.contains(&stem)
+            && known.is_none_or(|k| k.contains(&stem))
         {
             out.entry(stem).or_default();
         }
@@ -715,10 +718,12 @@ pub fn evaluate(
     hyps: &BTreeMap<String, HypFile>,
     opts: &EvalOptions,
 ) -> Result<EvalResult, EvalError> {
+    let empty = HypFile::default();
     let files: Vec<FileResult> = refs
         .iter()
         .filter_map(|(id, r)| {
-            hyps.get(id).map(|h| FileResult {
+            let h = hyps.get(id).or(opts.missing_as_empty.then_some(&empty))?;
+            Some(FileResult {
                 file: id.clone(),
                 counts: score_file(r, h, opts),
             })
@@ -792,7 +797,7 @@ mod tests {
             "SPEAKER a 1 0 1 <NA> <NA> x <NA> <NA>\nSPEAKER zz 1 0 1 <NA> <NA> x <NA> <NA>\n",
         )
         .unwrap();
-        let e = load_references(&p, None, &["a".to_string()])
+        let e = load_references(&p, None, Some(&["a".to_string()]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("zz"), "{e}");

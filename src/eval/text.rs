@@ -8,9 +8,9 @@
 //! `[noise]` or `(laughter)` are dropped.
 //!
 //! WER = (substitutions + deletions + insertions) / reference words, from a
-//! Levenshtein alignment of word sequences; CER is the same over characters
-//! of the normalised text with spaces removed (as jiwer computes it on
-//! space-free strings, spaces are not scored).
+//! Levenshtein alignment of word sequences; CER is the same over the
+//! characters of the normalised text, the single spaces between words
+//! included (as jiwer counts them).
 
 /// Normalises a transcript for scoring; returns its words.
 pub fn normalize(text: &str) -> Vec<String> {
@@ -235,9 +235,9 @@ pub fn word_edits(reference: &str, hyp: &str) -> Edits {
     align(&normalize(reference), &normalize(hyp))
 }
 
-/// Character edits (spaces removed) after normalisation.
+/// Character edits after normalisation (words joined by single spaces).
 pub fn char_edits(reference: &str, hyp: &str) -> Edits {
-    let chars = |t: &str| -> Vec<char> { normalize(t).concat().chars().collect() };
+    let chars = |t: &str| -> Vec<char> { normalize(t).join(" ").chars().collect() };
     align(&chars(reference), &chars(hyp))
 }
 

@@ -57,6 +57,25 @@ pub struct Report {
     /// The transcript, when transcription ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transcript: Option<Vec<Utterance>>,
+    /// Acoustic annotations per utterance, when there is no transcript to
+    /// carry them (`--no-transcribe`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utterances: Option<Vec<AcousticUtterance>>,
+    /// Pace per speaker id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<BTreeMap<String, PaceOut>>,
+    /// Agent's pace against the customer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace_mismatch: Option<PaceMismatchOut>,
+    /// Pitch and loudness per speaker id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<BTreeMap<String, ToneOut>>,
+    /// Language markers per speaker id (with a transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<BTreeMap<String, LanguageOut>>,
+    /// The agent's active-listening scorecard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorecard: Option<Scorecard>,
     /// Problems that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -224,6 +243,202 @@ pub struct Utterance {
     pub text: String,
     /// Word timings.
     pub words: Vec<Word>,
+    /// Tone and pace of the utterance.
+    #[serde(flatten)]
+    pub tone: UtteranceTone,
+    /// Words per minute over the utterance (first word to last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpm: Option<f64>,
+    /// Words per minute of speaking time (pauses excluded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub articulation_wpm: Option<f64>,
+    /// Pauses of at least 250 ms between words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pauses: Option<PausesOut>,
+    /// Language markers found (kinds, in report order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<String>,
+    /// The phrases behind the markers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marker_phrases: Vec<MarkerPhrase>,
+}
+
+/// Pitch, loudness and their flags for one utterance.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UtteranceTone {
+    /// Median pitch of the voiced frames, Hz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_median_hz: Option<f64>,
+    /// Pitch variability, semitones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_sd_semitones: Option<f64>,
+    /// Energy-mean level, dBFS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness_dbfs: Option<f64>,
+    /// Level above the speaker's usual level, dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness_vs_baseline_db: Option<f64>,
+    /// Flat melody for this speaker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monotone: Option<bool>,
+    /// Well above the speaker's usual level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_voice: Option<bool>,
+    /// Syllable nuclei per second of speaking time (from the sound).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syllables_per_s: Option<f64>,
+}
+
+/// An utterance annotated from its sound alone (no transcript).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AcousticUtterance {
+    /// Speaker id.
+    pub speaker: String,
+    /// Start, s.
+    pub start_s: f64,
+    /// End, s.
+    pub end_s: f64,
+    /// Tone and the syllable rate.
+    #[serde(flatten)]
+    pub tone: UtteranceTone,
+    /// Words per minute estimated from the syllable rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpm_estimate: Option<f64>,
+    /// Pauses (gaps of at least 250 ms between speech segments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pauses: Option<PausesOut>,
+}
+
+/// Pauses inside an utterance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PausesOut {
+    /// How many.
+    pub count: usize,
+    /// Their total, s.
+    pub total_s: f64,
+    /// The longest, s.
+    pub longest_s: f64,
+}
+
+/// One phrase that made a marker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarkerPhrase {
+    /// The marker kind.
+    pub kind: String,
+    /// The words that matched.
+    pub phrase: String,
+}
+
+/// A speaker's pace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaceOut {
+    /// `words` (word timings) or `acoustic` (syllable rate).
+    pub source: String,
+    /// Words per minute of speaking time.
+    pub wpm: f64,
+    /// Syllables per second (acoustic source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syllables_per_s: Option<f64>,
+    /// Words per minute per minute of the call, `[minute_start_s, wpm]`.
+    pub over_time: Vec<[f64; 2]>,
+}
+
+/// The agent's pace against the customer's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaceMismatchOut {
+    /// Agent words per minute over the customer's.
+    pub ratio: f64,
+    /// Agent minus customer, words per minute.
+    pub difference_wpm: f64,
+    /// The faster is at least the configured ratio (1.25) times the slower.
+    pub mismatched: bool,
+}
+
+/// A speaker's tone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ToneOut {
+    /// Median pitch over the call, Hz.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_median_hz: Option<f64>,
+    /// Pitch variability over the call, semitones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_sd_semitones: Option<f64>,
+    /// Usual (median utterance) level, dBFS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loudness_dbfs: Option<f64>,
+    /// `[utterance_mid_s, median_hz]` per utterance.
+    pub pitch_over_time: Vec<[f64; 2]>,
+    /// Utterances flagged as raised voice.
+    pub raised_voice_utterances: usize,
+    /// Utterances flagged as monotone.
+    pub monotone_utterances: usize,
+}
+
+/// A speaker's language markers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LanguageOut {
+    /// Open questions.
+    pub open_questions: usize,
+    /// Closed questions.
+    pub closed_questions: usize,
+    /// Open over all questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_question_share: Option<f64>,
+    /// Empathy statements.
+    pub empathy: usize,
+    /// Paraphrases and summaries.
+    pub paraphrases: usize,
+    /// Clarifying questions.
+    pub clarifying_questions: usize,
+    /// Apologies.
+    pub apologies: usize,
+    /// Politeness markers.
+    pub politeness: usize,
+    /// Fillers.
+    pub fillers: usize,
+    /// Fillers per minute of speaking time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fillers_per_minute: Option<f64>,
+    /// Frustration cues.
+    pub frustration: usize,
+}
+
+/// The active-listening scorecard of the agent.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Whose scorecard (`agent`).
+    pub speaker: String,
+    /// Lines met over lines measured.
+    pub met: usize,
+    /// Lines measured.
+    pub measured: usize,
+    /// One line per habit.
+    pub lines: Vec<ScoreLine>,
+}
+
+/// One habit of the scorecard: figure, target, verdict, evidence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScoreLine {
+    /// Stable id (`listening`, `interruptions`, ...).
+    pub id: String,
+    /// What it means, for people.
+    pub label: String,
+    /// The measured figure (`None` when it cannot be measured, e.g.
+    /// language habits without a transcript).
+    pub figure: Option<f64>,
+    /// `share`, `count`, `s`.
+    pub unit: String,
+    /// The target.
+    pub target: f64,
+    /// `at_least` or `at_most`.
+    pub comparison: String,
+    /// Whether the figure meets the target (`None`: not measured).
+    pub meets: Option<bool>,
+    /// The intervals that are the evidence, `[start_s, end_s]`.
+    pub evidence: Vec<[f64; 2]>,
+    /// Why it could not be measured, or what the evidence shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One word with its time and probability.
@@ -264,6 +479,12 @@ pub fn utterances_from(t: &crate::transcribe::Transcript, speakers: &[Speaker]) 
                     p: (f64::from(w.p) * 1000.0).round() / 1000.0,
                 })
                 .collect(),
+            tone: UtteranceTone::default(),
+            wpm: None,
+            articulation_wpm: None,
+            pauses: None,
+            markers: Vec::new(),
+            marker_phrases: Vec::new(),
         })
         .collect()
 }
@@ -399,6 +620,12 @@ impl Report {
                 meets_target: s >= conv.listening_target,
             }),
             transcript: None,
+            utterances: None,
+            pace: None,
+            pace_mismatch: None,
+            tone: None,
+            language: None,
+            scorecard: None,
             warnings,
         }
     }

@@ -106,6 +106,12 @@ mod tests {
             end_s: e,
             text: text.into(),
             words: Vec::new(),
+            tone: Default::default(),
+            wpm: None,
+            articulation_wpm: None,
+            pauses: None,
+            markers: Vec::new(),
+            marker_phrases: Vec::new(),
         }
     }
 
