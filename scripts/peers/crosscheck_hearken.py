@@ -25,12 +25,12 @@ Reference side (percent figures of pyannote.metrics 4.x, jiwer 4.x):
   normalised exactly as hearken does (a port of ``src/eval/text.rs``:
   lower case, numbers spelled out, bracketed tags dropped, punctuation
   removed except word-internal apostrophes); CER on the words joined
-  without spaces (hearken's convention); streams per (file, reference
+  by single spaces (jiwer's default and hearken's); streams per (file, reference
   speaker), lines in start order, hypothesis lines whose midpoint lies in a
   reference ``ignore_time_segment_in_scoring`` line of that speaker dropped
   (hearken's and sclite's convention; ``crosscheck.py`` does not drop them).
-  Info row ``cer [jiwer default, spaces counted]``: ``jiwer.cer`` on the
-  normalised words joined by single spaces.
+  Info row ``cer [spaces not counted]``: CER on the words joined without
+  spaces.
 
 Rows marked *info* are shown, not gated.
 """
@@ -70,7 +70,7 @@ GATED = ["detection_error_rate", "miss_rate", "false_alarm_rate",
          "per_speaker_detection_error_rate", "per_speaker_miss_rate",
          "per_speaker_false_alarm_rate", "der", "jer", "wer", "cer"]
 INFO_PS = "per_speaker_detection_error_rate [hyp-only labels ignored]"
-INFO_CER = "cer [jiwer default, spaces counted]"
+INFO_CER = "cer [spaces not counted]"
 INFO_DET = "detection_error_rate [collars at speech-region boundaries]"
 
 
@@ -327,8 +327,8 @@ class Acc:
         }
         t = self.text
         out["wer"] = r(t["w_err"], t["w_ref"]) if self.has_text else None
-        out["cer"] = r(t["c_err"], t["c_ref"]) if self.has_text else None
-        out[INFO_CER] = r(t["cs_err"], t["cs_ref"]) if self.has_text else None
+        out["cer"] = r(t["cs_err"], t["cs_ref"]) if self.has_text else None
+        out[INFO_CER] = r(t["c_err"], t["c_ref"]) if self.has_text else None
         return out
 
 
@@ -777,8 +777,8 @@ def main(argv=None) -> int:
             "absent from the reference as false alarm on both sides (hearken's convention; "
             f"`{INFO_PS}` shows pyannote with them left out, as `crosscheck.py` does); WER/CER "
             "use hearken's normalisation on both sides (numbers spelled out), hypothesis lines "
-            "centred in an ignored reference region dropped, CER without spaces "
-            f"(`{INFO_CER}` shows jiwer's default, which counts the spaces).", ""]
+            "centred in an ignored reference region dropped, CER with the spaces between "
+            f"words counted, as jiwer's default (`{INFO_CER}` shows it without them).", ""]
     if failures:
         n_files = sum(max(len(f.files), 1) for f in failures)
         figs = sorted({f.figure for f in failures})
@@ -813,8 +813,8 @@ def main(argv=None) -> int:
         if any(INFO_CER in f for f in infos):
             out += ["jiwer's `cer` (and `process_characters`) keeps the single spaces between "
                     "words as characters (`jiwer.cer('ab cd', 'abcd')` = 0.2: the deleted space "
-                    "is an error); hearken's CER joins the words without spaces. The gated "
-                    "`cer` row feeds jiwer the space-free strings.", ""]
+                    "is an error), and so does hearken's CER. The info row shows the "
+                    "space-free variant.", ""]
     out += ["## Summary (points; per file or pooled)", "", summary(rows), "",
             "## Table", "", md(rows), ""]
     text = "\n".join(out)
