@@ -279,6 +279,8 @@ pub struct CallSetup {
     pub transcribe: Option<TranscribeSetup>,
     /// The language-marker lexicon.
     pub lexicon: Arc<Lexicon>,
+    /// Tone, pace and scorecard annotations (on by default).
+    pub annotate: bool,
 }
 
 impl CallSetup {
@@ -289,6 +291,7 @@ impl CallSetup {
             config,
             transcribe: None,
             lexicon: Arc::new(Lexicon::builtin()?),
+            annotate: true,
         })
     }
 }
@@ -309,14 +312,11 @@ pub fn analyze_call(
     let mut tap_error = None;
     let make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
         let mut taps: Vec<Box<dyn Tap + '_>> = Vec::new();
-        match AnnotateTap::new(
-            speakers.len(),
-            &config.annotate.pitch,
-            &config.annotate.syllables,
-            &acoustic_slot,
-        ) {
-            Ok(t) => taps.push(Box::new(t)),
-            Err(e) => tap_error = Some(e.to_string()),
+        if setup.annotate {
+            match AnnotateTap::new(speakers.len(), &config.annotate, &acoustic_slot) {
+                Ok(t) => taps.push(Box::new(t)),
+                Err(e) => tap_error = Some(e.to_string()),
+            }
         }
         if let Some(t) = &setup.transcribe {
             taps.push(Box::new(TranscribeTap::new(
@@ -363,17 +363,19 @@ pub fn analyze_call(
         det.warnings,
     );
     report.transcript = transcript;
-    crate::annotate::call::annotate(
-        &mut report,
-        &det.speakers,
-        &det.speech,
-        &conv,
-        &acoustic,
-        &setup.lexicon,
-        &config.annotate,
-        &config.scorecard,
-        utterance_gap,
-    );
+    if setup.annotate {
+        crate::annotate::call::annotate(
+            &mut report,
+            &det.speakers,
+            &det.speech,
+            &conv,
+            &acoustic,
+            &setup.lexicon,
+            &config.annotate,
+            &config.scorecard,
+            utterance_gap,
+        );
+    }
     Ok(CallResult {
         channels: det
             .speakers
@@ -398,14 +400,13 @@ fn write_call(
     inputs: &BTreeSet<PathBuf>,
 ) -> Result<Vec<PathBuf>, String> {
     let stem = &job.stem;
+    // The report is streamed to its file (for a long call it is the largest
+    // output); the others are small and built in memory.
+    let json_path = opts
+        .formats
+        .contains(&OutputFormat::Json)
+        .then(|| opts.out_dir.join(format!("{stem}.json")));
     let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if opts.formats.contains(&OutputFormat::Json) {
-        let json = result
-            .report
-            .to_json()
-            .map_err(|e| format!("cannot serialise the report: {e}"))?;
-        outputs.push((opts.out_dir.join(format!("{stem}.json")), json.into_bytes()));
-    }
     if opts.formats.contains(&OutputFormat::Rttm) {
         let speech = result.report.speech_annotation();
         let rttm = formats::write_rttm(stem, &speech, |id| {
@@ -458,7 +459,7 @@ fn write_call(
         (Ok(out), Some(Ok(parent))) => out == parent,
         _ => false,
     };
-    for (path, _) in &outputs {
+    for path in outputs.iter().map(|(p, _)| p).chain(json_path.iter()) {
         let canon = path.canonicalize().unwrap_or_else(|_| path.clone());
         if inputs.contains(&canon) || (beside_audio && path.exists()) {
             return Err(format!(
@@ -468,6 +469,11 @@ fn write_call(
         }
     }
     let mut written = Vec::new();
+    if let Some(path) = json_path {
+        report::write_atomic_with(&path, |w| result.report.write_json(w))
+            .map_err(|e| e.to_string())?;
+        written.push(path);
+    }
     for (path, bytes) in outputs {
         write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
         written.push(path);

@@ -128,6 +128,9 @@ struct AnalyzeArgs {
     /// Language-marker lexicon (TOML) replacing the built-in one (see config/lexicon.toml).
     #[arg(long, value_name = "TOML")]
     lexicon: Option<PathBuf>,
+    /// Skip the tone, pace and scorecard annotations.
+    #[arg(long)]
+    no_annotate: bool,
 }
 
 #[derive(Args)]
@@ -257,6 +260,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
             .as_ref()
             .map(|t| TranscribeSetup { handle: t.handle() }),
         lexicon: Arc::new(load_lexicon(&args.lexicon)?),
+        annotate: !args.no_annotate,
     };
     let opts = AnalyzeOptions {
         inputs: args.inputs,
@@ -327,6 +331,7 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
                 config: config.clone(),
                 transcribe: setup,
                 lexicon: Arc::new(load_lexicon(&None)?),
+                annotate: true,
             };
             analyse_for_eval(&args, &setup, cancel)?
         }

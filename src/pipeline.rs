@@ -27,6 +27,7 @@ use crate::timeline::Annotation;
 use crate::vad::{Detector, Segment, VadConfig};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Source frames read per block.
@@ -93,10 +94,11 @@ pub trait Tap: Send {
     fn segment(&mut self, segment: &Segment) -> Result<(), String>;
     /// Frame features of every speaker, row-major: `rows.len()` is a
     /// multiple of the number of speakers, and `rows[i * n + c]` is frame
-    /// `rows[i * n].index` of speaker `c`. Segments may arrive before the
-    /// audio they cover (the stages run concurrently): a tap that needs both
-    /// must wait for the audio.
-    fn frames(&mut self, _rows: &[FrameFeatures]) -> Result<(), String> {
+    /// `rows[i * n].index` of speaker `c`; `scores[i * n + c]` is the voice
+    /// detector's raw speech score (0..1) for it. Segments may arrive before
+    /// the audio they cover (the stages run concurrently): a tap that needs
+    /// both must wait for the audio.
+    fn frames(&mut self, _rows: &[FrameFeatures], _scores: &[f32]) -> Result<(), String> {
         Ok(())
     }
     /// No segment of `channel` not yet delivered will start before `t`:
@@ -110,9 +112,10 @@ pub trait Tap: Send {
 
 /// What flows to a tap.
 enum TapMsg {
-    Audio(usize, Time, Vec<f32>),
+    /// Shared with the feature stage: one copy of the audio, not one per tap.
+    Audio(usize, Time, Arc<Vec<f32>>),
     Segment(Segment),
-    Frames(Vec<FrameFeatures>),
+    Frames(Vec<FrameFeatures>, Vec<f32>),
     Watermark(usize, Time),
 }
 
@@ -176,7 +179,7 @@ pub fn run(
     let mut frame_txs = Vec::new();
     let mut frame_rxs = Vec::new();
     for _ in 0..nsp {
-        let (t, r) = bounded::<(Time, Vec<f32>)>(DEPTH);
+        let (t, r) = bounded::<(Time, Arc<Vec<f32>>)>(DEPTH);
         sample_txs.push(t);
         sample_rxs.push(r);
         let (t, r) = bounded::<Vec<FrameFeatures>>(DEPTH);
@@ -238,8 +241,9 @@ pub fn run(
                 let send = |c: usize, out: Vec<f32>, pos: &mut [i64]| -> bool {
                     let start = Time(pos[c]);
                     pos[c] += out.len() as i64;
+                    let out = Arc::new(out);
                     for t in &tap_txs {
-                        let _ = t.send(TapMsg::Audio(c, start, out.clone()));
+                        let _ = t.send(TapMsg::Audio(c, start, Arc::clone(&out)));
                     }
                     sample_txs[c].send((start, out)).is_ok()
                 };
@@ -279,7 +283,11 @@ pub fn run(
                     let mut frames = frame_pool.take(Vec::new);
                     frames.clear();
                     fx.push(&samples, &mut frames);
-                    pool.give(samples);
+                    // Back to the pool unless a tap still reads it (then
+                    // the tap's drop frees it).
+                    if let Ok(samples) = Arc::try_unwrap(samples) {
+                        pool.give(samples);
+                    }
                     if !frames.is_empty() && tx.send(frames).is_err() {
                         return;
                     }
@@ -298,7 +306,7 @@ pub fn run(
                     match msg {
                         TapMsg::Audio(c, start, s) => tap.audio(c, start, &s)?,
                         TapMsg::Segment(seg) => tap.segment(&seg)?,
-                        TapMsg::Frames(f) => tap.frames(&f)?,
+                        TapMsg::Frames(f, scores) => tap.frames(&f, &scores)?,
                         TapMsg::Watermark(c, t) => tap.watermark(c, t)?,
                     }
                 }
@@ -319,6 +327,7 @@ pub fn run(
                 let mut fresh = Vec::new();
                 let mut row = Vec::with_capacity(nsp);
                 let mut tap_rows: Vec<FrameFeatures> = Vec::new();
+                let mut tap_scores: Vec<f32> = Vec::new();
                 let mut frames = 0i64;
                 loop {
                     for c in 0..nsp {
@@ -343,10 +352,20 @@ pub fn run(
                         frames += 1;
                         if !tap_txs.is_empty() {
                             tap_rows.extend_from_slice(&row);
+                            tap_scores.extend((0..nsp).map(|c| det.view(c).raw));
                         }
                     }
-                    for t in &tap_txs {
-                        let _ = t.send(TapMsg::Frames(tap_rows.clone()));
+                    for (k, t) in tap_txs.iter().enumerate() {
+                        // The last tap takes the batch, the others a copy.
+                        let msg = if k + 1 == tap_txs.len() {
+                            TapMsg::Frames(
+                                std::mem::take(&mut tap_rows),
+                                std::mem::take(&mut tap_scores),
+                            )
+                        } else {
+                            TapMsg::Frames(tap_rows.clone(), tap_scores.clone())
+                        };
+                        let _ = t.send(msg);
                         for s in &fresh {
                             let _ = t.send(TapMsg::Segment(*s));
                         }
@@ -355,6 +374,7 @@ pub fn run(
                         }
                     }
                     tap_rows.clear();
+                    tap_scores.clear();
                     segments.extend_from_slice(&fresh);
                 }
                 fresh.clear();

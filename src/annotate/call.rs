@@ -88,7 +88,7 @@ fn sound_of(span: Span, segments: &[SegmentStats]) -> Sound {
         .iter()
         .filter(|s| s.span.overlap(&span) > Time::ZERO)
         .collect();
-    let pitch = PitchSummary::from_hz(inside.iter().flat_map(|s| s.pitch_hz.iter().copied()));
+    let pitch = PitchSummary::from_hz(inside.iter().flat_map(|s| s.pitch_hz()));
     let (power, frames) = inside
         .iter()
         .fold((0.0f64, 0u32), |(p, n), s| (p + s.power_sum, n + s.frames));

@@ -177,6 +177,8 @@ pub struct PitchTracker {
     /// Shortest and longest lag searched.
     min_lag: usize,
     max_lag: usize,
+    /// Decimation of the coarse search (4 behind the 1 kHz low-pass, else 1).
+    dec: usize,
     /// Samples per analysis: `W + max_lag + 2` (one lag beyond the longest
     /// for interpolation, and the lag itself).
     span: usize,
@@ -189,7 +191,16 @@ pub struct PitchTracker {
     pushed: u64,
     /// Decaying peak level of the voiced frames, dB.
     peak_db: f32,
-    lowpass: Option<[Biquad; 2]>,
+    /// Taps of the low-pass FIR applied before the coarse search (empty:
+    /// no filtering).
+    fir: Vec<f32>,
+    /// Start of the current span in `buf` (the buffer is shifted only
+    /// every few frames, not every frame).
+    start: usize,
+    /// The decimated, low-passed span of the current frame.
+    coarse: Vec<f32>,
+    /// The frame whose span `coarse` holds.
+    coarse_frame: Option<i64>,
     fft: Arc<dyn RealToComplex<f64>>,
     ifft: Arc<dyn ComplexToReal<f64>>,
     time_a: Vec<f64>,
@@ -215,21 +226,34 @@ impl PitchTracker {
         // The integration window holds 1.5 periods of the lowest pitch; with
         // the lags the span holds at least 2.5.
         let win = (1.5 * rate / cfg.min_hz).ceil() as usize;
-        let span = win + max_lag + 2;
+        // Behind the 1 kHz low-pass the signal holds nothing above 1 kHz, so
+        // the lag search can run at 4 kHz (a quarter of the samples, a
+        // transform a quarter the size); the chosen lag is then refined on
+        // the full-rate signal. Without the low-pass, search at full rate.
+        let dec = match cfg.lowpass_hz {
+            Some(fc) if fc <= rate / 16.0 => 4,
+            _ => 1,
+        };
+        // Two coarse lags of margin so the longest lag (and the one after
+        // it, for the dip test) is searched at the coarse rate too.
+        let span = win + max_lag + 2 + 2 * dec;
         let hop = HOP as usize;
         let lead = (span - hop) / 2;
-        let n = span.next_power_of_two();
+        let n = (span / dec + 2).next_power_of_two();
         let mut planner = RealFftPlanner::<f64>::new();
         let fft = planner.plan_fft_forward(n);
         let ifft = planner.plan_fft_inverse(n);
         let scratch_len = fft.get_scratch_len().max(ifft.get_scratch_len());
-        let buf = vec![0.0; span];
-        let lowpass = cfg.lowpass_hz.map(Biquad::butterworth4);
+        let fir = cfg.lowpass_hz.map_or_else(Vec::new, lowpass_fir);
+        // Room for the FIR's reach after the span, and for many hops before
+        // the buffer needs shifting.
+        let buf = vec![0.0; span + fir.len() + SHIFT_EVERY * hop];
         Ok(PitchTracker {
             cfg,
             win,
             min_lag,
             max_lag,
+            dec,
             span,
             lead,
             buf,
@@ -237,15 +261,18 @@ impl PitchTracker {
             next: 0,
             pushed: 0,
             peak_db: FLOOR_DB,
-            lowpass,
+            coarse: vec![0.0; span / dec + 1],
+            coarse_frame: None,
+            start: 0,
+            fir,
             time_a: fft.make_input_vec(),
             time_b: fft.make_input_vec(),
             spec_a: fft.make_output_vec(),
             spec_b: fft.make_output_vec(),
             scratch: vec![Complex::new(0.0, 0.0); scratch_len],
-            energy: vec![0.0; span + 1],
-            cmnd: vec![0.0; max_lag + 2],
-            diff: vec![0.0; max_lag + 2],
+            energy: vec![0.0; span / dec + 2],
+            cmnd: vec![0.0; max_lag / dec + 3],
+            diff: vec![0.0; max_lag / dec + 3],
             fft,
             ifft,
         })
@@ -269,7 +296,7 @@ impl PitchTracker {
     /// Samples of delay: frame `i` comes out once sample
     /// `(i + 1)·HOP + latency() − 1` has been pushed.
     pub fn latency(&self) -> usize {
-        self.span - self.lead - HOP as usize
+        self.span + self.fir.len() - self.lead - HOP as usize
     }
 
     /// Index of the next frame to come out.
@@ -281,12 +308,11 @@ impl PitchTracker {
     pub fn reset(&mut self) {
         self.buf.fill(0.0);
         self.filled = self.lead;
+        self.start = 0;
         self.next = 0;
         self.pushed = 0;
         self.peak_db = FLOOR_DB;
-        if let Some(f) = self.lowpass.as_mut() {
-            f.iter_mut().for_each(Biquad::reset);
-        }
+        self.coarse_frame = None;
     }
 
     /// Feeds samples (16 kHz mono, any chunk size); appends one frame per
@@ -309,18 +335,21 @@ impl PitchTracker {
     ) {
         let mut rest = samples;
         self.pushed += samples.len() as u64;
+        // A frame is analysed once its span and the FIR's reach past it are
+        // in (`filled` counts from `start`).
+        let need = self.span + self.fir.len();
         while !rest.is_empty() {
-            let take = (self.span - self.filled).min(rest.len());
-            let dst = &mut self.buf[self.filled..self.filled + take];
-            dst.copy_from_slice(&rest[..take]);
-            if let Some([f0, f1]) = self.lowpass.as_mut() {
-                for v in dst.iter_mut() {
-                    *v = f1.run(f0.run(*v));
-                }
+            let room = self.buf.len() - (self.start + self.filled);
+            if room == 0 {
+                self.compact();
+                continue;
             }
+            let take = (need - self.filled).min(rest.len()).min(room);
+            let at = self.start + self.filled;
+            self.buf[at..at + take].copy_from_slice(&rest[..take]);
             self.filled += take;
             rest = &rest[take..];
-            if self.filled == self.span {
+            if self.filled == need {
                 if wanted(self.next) {
                     out.push(self.analyse());
                 } else {
@@ -341,9 +370,14 @@ impl PitchTracker {
     /// all. The tracker is then reset for a new stream.
     pub fn finish(&mut self, out: &mut Vec<PitchFrame>) {
         let total = self.pushed.div_ceil(HOP as u64) as i64;
+        let need = self.span + self.fir.len();
         while self.next < total {
-            self.buf[self.filled..].fill(0.0);
-            self.filled = self.span;
+            if self.start + need > self.buf.len() {
+                self.compact();
+            }
+            let from = self.start + self.filled;
+            self.buf[from..self.start + need].fill(0.0);
+            self.filled = need;
             out.push(self.analyse());
             self.advance();
         }
@@ -352,9 +386,17 @@ impl PitchTracker {
 
     fn advance(&mut self) {
         let hop = HOP as usize;
-        self.buf.copy_within(hop.., 0);
+        self.start += hop;
         self.filled -= hop;
         self.next += 1;
+    }
+
+    /// Moves the live part of the buffer to its front (every
+    /// [`SHIFT_EVERY`] frames, not every frame).
+    fn compact(&mut self) {
+        let live = self.start..self.start + self.filled;
+        self.buf.copy_within(live, 0);
+        self.start = 0;
     }
 
     /// YIN on the current span.
@@ -367,33 +409,65 @@ impl PitchTracker {
             level_db: FLOOR_DB,
         };
         let span = self.span;
-        let x = &self.buf[..span];
-        let mean = x.iter().map(|&v| f64::from(v)).sum::<f64>() / span as f64;
-        // Prefix sums of the energy, DC removed (d is unchanged by DC;
-        // removing it keeps the FFT products well conditioned).
+        let dec = self.dec;
+        let x = &self.buf[self.start..self.start + span];
+        // The coarse search on every `dec`-th sample of the low-passed span
+        // (the FIR is evaluated only there: the filter costs nothing on the
+        // frames that are not analysed). Its level is the frame's level:
+        // the band that carries voicing.
+        let n_dec = span / dec;
+        let w = self.win / dec;
+        // Nearby frames share most of their span: the low-passed samples of
+        // the last analysed frame, moved back by the hops between the two,
+        // are this frame's first ones, and only the rest are filtered.
+        let step = HOP as usize / dec;
+        let shift = self
+            .coarse_frame
+            .and_then(|f| usize::try_from(index - f).ok())
+            .map_or(n_dec, |frames| frames.saturating_mul(step));
+        let first = if shift > 0 && shift < n_dec {
+            self.coarse.copy_within(shift..n_dec, 0);
+            n_dec - shift
+        } else {
+            0
+        };
+        self.coarse_frame = Some(index);
+        if self.fir.is_empty() {
+            for (k, c) in self.coarse.iter_mut().enumerate().take(n_dec).skip(first) {
+                *c = x[k * dec];
+            }
+        } else {
+            let taps = self.fir.len();
+            let src = &self.buf[self.start..self.start + span + taps];
+            for (k, c) in self.coarse.iter_mut().enumerate().take(n_dec).skip(first) {
+                *c = dot(&src[k * dec..k * dec + taps], &self.fir);
+            }
+        }
+        let coarse = &self.coarse[..n_dec];
+        let mean = coarse.iter().map(|&v| f64::from(v)).sum::<f64>() / n_dec as f64;
         let mut acc = 0.0f64;
         self.energy[0] = 0.0;
-        for (j, &v) in x.iter().enumerate() {
+        for (j, &v) in coarse.iter().enumerate() {
             let c = f64::from(v) - mean;
             acc += c * c;
             self.energy[j + 1] = acc;
         }
-        frame.level_db = db((acc / span as f64) as f32);
+        frame.level_db = db((acc / n_dec as f64) as f32);
         if frame.level_db < self.cfg.min_level_db || acc <= 0.0 {
             return frame;
         }
 
         // r(τ) = Σ_{j<W} a_j b_{j+τ}: with both zero-padded to n ≥ span the
-        // circular correlation equals the linear one for τ ≤ max_lag + 1.
+        // circular correlation equals the linear one for the lags searched.
         // In f64: where a quiet integration window meets loud speech later
         // in the span, f32 rounding of the loud part would swamp `d` and
         // fake a perfect dip.
         self.time_a.fill(0.0);
         self.time_b.fill(0.0);
-        for (j, &v) in x.iter().enumerate() {
+        for (j, &v) in coarse.iter().enumerate() {
             let c = f64::from(v) - mean;
             self.time_b[j] = c;
-            if j < self.win {
+            if j < w {
                 self.time_a[j] = c;
             }
         }
@@ -420,13 +494,13 @@ impl PitchTracker {
                 .process_with_scratch(&mut self.spec_a, &mut self.time_a, &mut self.scratch);
         let scale = 1.0 / self.time_a.len() as f64;
 
-        // d(τ) and d'(τ).
-        let w = self.win;
+        // d(τ) and d'(τ) at the coarse rate.
         let e0 = self.energy[w];
+        let lags = self.diff.len().min(n_dec - w);
         self.diff[0] = 0.0;
         self.cmnd[0] = 1.0;
         let mut running = 0.0f64;
-        for tau in 1..self.diff.len() {
+        for tau in 1..lags {
             let e_tau = self.energy[tau + w] - self.energy[tau];
             let d = (e0 + e_tau - 2.0 * self.time_a[tau] * scale).max(0.0);
             self.diff[tau] = d;
@@ -440,7 +514,8 @@ impl PitchTracker {
 
         // The first dip below the threshold, followed to its minimum; else
         // the deepest dip in range.
-        let (lo, hi) = (self.min_lag, self.max_lag);
+        let lo = (self.min_lag / dec).max(1);
+        let hi = (self.max_lag.div_ceil(dec)).min(lags - 2);
         let cmnd = &self.cmnd;
         let mut best = None;
         let mut tau = lo;
@@ -472,14 +547,56 @@ impl PitchTracker {
         if !is_dip || frame.aperiodicity > self.cfg.voicing_threshold {
             return frame;
         }
-        let (a, b, c) = (self.diff[tau - 1], self.diff[tau], self.diff[tau + 1]);
+
+        // Refinement at the full rate: the exact difference function on a
+        // few lags around the coarse estimate (its parabola scaled up), its
+        // minimum, and a parabola through that. The squared differences of
+        // nearby samples do not cancel, so f32 is exact enough here.
+        let (ca, cb, cc) = (self.diff[tau - 1], self.diff[tau], self.diff[tau + 1]);
+        let cden = ca - 2.0 * cb + cc;
+        let cshift = if cden > 1e-12 * (ca + cc).max(1e-30) {
+            (0.5 * (ca - cc) / cden).clamp(-0.5, 0.5)
+        } else {
+            0.0
+        };
+        let win = self.win;
+        let d_full = |t: usize| -> f64 { f64::from(sq_diff(&x[..win], &x[t..t + win])) };
+        let max_t = span - win - 1;
+        let estimate = ((tau as f64 + cshift) * dec as f64).round() as usize;
+        let reach = if dec > 1 { 3 } else { 1 };
+        let lo_t = estimate
+            .saturating_sub(reach)
+            .max(self.min_lag.saturating_sub(1))
+            .max(1);
+        let hi_t = (estimate + reach).min(self.max_lag + 1).min(max_t);
+        if lo_t + 2 > hi_t {
+            return frame;
+        }
+        let mut ds = [0f64; 8];
+        for (k, t) in (lo_t..=hi_t).enumerate() {
+            ds[k] = d_full(t);
+        }
+        let count = hi_t - lo_t + 1;
+        let mut k = 0;
+        for j in 1..count {
+            if ds[j] < ds[k] {
+                k = j;
+            }
+        }
+        // A minimum at the edge of the refined range: step once outward.
+        let t = lo_t + k;
+        let (a, b, c) = match k {
+            0 => (d_full(t - 1), ds[0], ds[1]),
+            _ if k == count - 1 => (ds[k - 1], ds[k], d_full(t + 1)),
+            _ => (ds[k - 1], ds[k], ds[k + 1]),
+        };
         let denom = a - 2.0 * b + c;
         let shift = if denom > 1e-12 * (a + c).max(1e-30) {
             (0.5 * (a - c) / denom).clamp(-0.5, 0.5)
         } else {
             0.0
         };
-        let hz = (f64::from(RATE) / (tau as f64 + shift)) as f32;
+        let hz = (f64::from(RATE) / (t as f64 + shift)) as f32;
         if !(hz >= self.cfg.min_hz * 0.97 && hz <= self.cfg.max_hz * 1.03) {
             return frame;
         }
@@ -494,51 +611,63 @@ impl PitchTracker {
     }
 }
 
-/// A second-order IIR section (direct form I), from the RBJ cookbook.
-#[derive(Clone, Copy, Debug)]
-struct Biquad {
-    b: [f32; 3],
-    a: [f32; 2],
-    x: [f32; 2],
-    y: [f32; 2],
-}
+/// Frames between two shifts of the sample buffer.
+const SHIFT_EVERY: usize = 32;
 
-impl Biquad {
-    fn lowpass(fc: f32, q: f32) -> Biquad {
-        let w = 2.0 * std::f32::consts::PI * fc / RATE as f32;
-        let alpha = w.sin() / (2.0 * q);
-        let cos = w.cos();
-        let a0 = 1.0 + alpha;
-        let b1 = (1.0 - cos) / a0;
-        Biquad {
-            b: [b1 / 2.0, b1, b1 / 2.0],
-            a: [-2.0 * cos / a0, (1.0 - alpha) / a0],
-            x: [0.0; 2],
-            y: [0.0; 2],
+/// `Σ a_i b_i` over eight independent partial sums: a plain iterator sum is
+/// one sequential chain of dependent additions (floating-point addition is
+/// not reassociated by the compiler), eight chains vectorise.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    for (x, y) in ca.iter().zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
         }
     }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
 
-    /// A 4th-order Butterworth low-pass as two sections.
-    fn butterworth4(fc: f32) -> [Biquad; 2] {
-        [
-            Biquad::lowpass(fc, 0.541_196_1),
-            Biquad::lowpass(fc, 1.306_563),
-        ]
+/// `Σ (a_i − b_i)²`, vectorised like [`dot`].
+fn sq_diff(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, ra) = a.as_chunks::<8>();
+    let (cb, rb) = b.as_chunks::<8>();
+    for (x, y) in ca.iter().zip(cb) {
+        for l in 0..8 {
+            let d = x[l] - y[l];
+            acc[l] += d * d;
+        }
     }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| (x - y) * (x - y)).sum();
+    acc.iter().sum::<f32>() + tail
+}
 
-    fn run(&mut self, x: f32) -> f32 {
-        let y = self.b[0] * x + self.b[1] * self.x[0] + self.b[2] * self.x[1]
-            - self.a[0] * self.y[0]
-            - self.a[1] * self.y[1];
-        self.x = [x, self.x[0]];
-        self.y = [y, self.y[0]];
-        y
-    }
-
-    fn reset(&mut self) {
-        self.x = [0.0; 2];
-        self.y = [0.0; 2];
-    }
+/// The low-pass in front of the coarse search: a 33-tap windowed-sinc FIR
+/// (Blackman window) with its cut-off at `fc`, unit gain at DC. The search
+/// reads every fourth sample of its output, so the filter also keeps the
+/// decimation free of aliases (its stop band starts well below 2 kHz).
+fn lowpass_fir(fc: f32) -> Vec<f32> {
+    const TAPS: usize = 33;
+    let mid = (TAPS - 1) as f32 / 2.0;
+    let wc = 2.0 * fc / RATE as f32;
+    let mut h: Vec<f32> = (0..TAPS)
+        .map(|n| {
+            let t = n as f32 - mid;
+            let sinc = if t == 0.0 {
+                wc
+            } else {
+                (std::f32::consts::PI * wc * t).sin() / (std::f32::consts::PI * t)
+            };
+            let a = 2.0 * std::f32::consts::PI * n as f32 / (TAPS - 1) as f32;
+            sinc * (0.42 - 0.5 * a.cos() + 0.08 * (2.0 * a).cos())
+        })
+        .collect();
+    let sum: f32 = h.iter().sum();
+    h.iter_mut().for_each(|v| *v /= sum);
+    h
 }
 
 /// Offline convenience: the pitch of every frame of `samples` (16 kHz mono),
@@ -817,6 +946,31 @@ mod tests {
         let frames = track(&x, &cfg).unwrap();
         let hum = frames[55..95].iter().filter(|f| f.hz.is_some()).count();
         assert!(hum > 30, "{hum}");
+    }
+
+    #[test]
+    fn selected_frames_equal_the_full_track() {
+        // Regression: the low-passed samples are reused across analysed
+        // frames; skipping frames (stride, gaps) must not change a value.
+        let x = mix(&pulses(171.0, 16_000), 0.1, Some(20.0), 4);
+        let whole = track(&x, &PitchConfig::default()).unwrap();
+        for pick in [2i64, 3, 7] {
+            let mut t = PitchTracker::new(PitchConfig::default()).unwrap();
+            let mut out = Vec::new();
+            let wanted = |i: i64| i % pick == 0 || (40..44).contains(&i);
+            for c in x.chunks(1000) {
+                t.push_selected(c, &mut out, wanted);
+            }
+            // (`finish` analyses the last few frames whatever is wanted.)
+            assert!(out.len() > 90);
+            for (a, b) in out.iter().zip(&whole) {
+                if wanted(a.index) {
+                    assert_eq!(a, b, "stride {pick}");
+                } else {
+                    assert_eq!(a.hz, None);
+                }
+            }
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! have arrived, so each frame's analyse-or-skip decision is known.
 
 use super::pace::{SyllableConfig, acoustic_pace};
-use super::pitch::{PitchConfig, PitchFrame, PitchTracker};
+use super::pitch::{PitchFrame, PitchTracker};
 use crate::dsp::features::{BAND_HI_HZ, BAND_LO_HZ, FLOOR_DB, FrameFeatures, N_BANDS, db};
 use crate::pipeline::Tap;
 use crate::time::{HOP, Time};
@@ -23,17 +23,28 @@ use crate::vad::Segment;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-/// Frames whose periodicity (from the detector's features) reaches this get
-/// a YIN analysis.
-const CANDIDATE_PERIODICITY: f32 = 0.4;
+/// Frames whose periodicity (from the detector's features) reaches this,
+/// and that the detector scores as likely speech, get a YIN analysis.
+const CANDIDATE_PERIODICITY: f32 = 0.5;
+/// The detector's raw score a frame needs to be analysed.
+const CANDIDATE_SCORE: f32 = 0.5;
+/// Below this score a frame is not speech: its syllable envelope is not
+/// computed (it only matters inside segments).
+const ENVELOPE_SCORE: f32 = 0.05;
+
+/// Pitch values are stored in 1/64 Hz.
+const PITCH_SCALE: f32 = 64.0;
+/// `10^(d/10) = e^(d·ln10/10)`: `exp` is cheaper than `powf`.
+const DB_TO_LN: f32 = std::f32::consts::LN_10 / 10.0;
 
 /// Acoustic facts of one speech segment of one speaker.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentStats {
     /// The segment.
     pub span: Span,
-    /// Pitch of its voiced frames, Hz.
-    pub pitch_hz: Vec<f32>,
+    /// Pitch of its voiced frames in 1/64 Hz (a `u16`: two bytes per voiced
+    /// frame for the whole call; see [`SegmentStats::pitch_hz`]).
+    pub pitch: Vec<u16>,
     /// Sum of the frames' mean-square levels (linear), for the energy mean.
     pub power_sum: f64,
     /// Frames in that sum.
@@ -42,6 +53,13 @@ pub struct SegmentStats {
     pub nuclei: u32,
     /// Its speaking time (pauses of 250 ms or more excluded).
     pub speaking_time: Time,
+}
+
+impl SegmentStats {
+    /// The pitch of the voiced frames, Hz.
+    pub fn pitch_hz(&self) -> impl Iterator<Item = f32> + '_ {
+        self.pitch.iter().map(|&p| f32::from(p) / PITCH_SCALE)
+    }
 }
 
 /// The acoustic facts of a call: segment statistics per speaker (in the
@@ -88,6 +106,8 @@ pub struct AnnotateTap<'a> {
     syllables: SyllableConfig,
     env_bands: [bool; N_BANDS],
     latency: u64,
+    /// Pitch is measured on frames whose index is a multiple of this.
+    stride: i64,
     out: &'a Mutex<Option<Result<AcousticTrack, String>>>,
 }
 
@@ -95,10 +115,11 @@ impl<'a> AnnotateTap<'a> {
     /// A tap for `speakers` channels; the result is put into `out`.
     pub fn new(
         speakers: usize,
-        pitch: &PitchConfig,
-        syllables: &SyllableConfig,
+        config: &super::AnnotateConfig,
         out: &'a Mutex<Option<Result<AcousticTrack, String>>>,
     ) -> Result<AnnotateTap<'a>, super::AnnotateError> {
+        config.validate()?;
+        let (pitch, syllables) = (&config.pitch, &config.syllables);
         let mut channels = Vec::with_capacity(speakers);
         let mut latency = 0;
         for _ in 0..speakers {
@@ -130,6 +151,7 @@ impl<'a> AnnotateTap<'a> {
             syllables: syllables.clone(),
             env_bands,
             latency,
+            stride: i64::from(config.pitch_stride.max(1)),
             out,
         })
     }
@@ -199,10 +221,10 @@ impl<'a> AnnotateTap<'a> {
                 .filter(|r| r.index >= s && r.index < e)
                 .copied()
                 .collect();
-            let pitch_hz: Vec<f32> = recs
+            let pitch: Vec<u16> = recs
                 .iter()
                 .filter(|r| r.pitch > 0.0)
-                .map(|r| r.pitch)
+                .map(|r| (r.pitch * PITCH_SCALE).round().min(f32::from(u16::MAX)) as u16)
                 .collect();
             let power_sum: f64 = recs
                 .iter()
@@ -214,7 +236,7 @@ impl<'a> AnnotateTap<'a> {
             let pace = acoustic_pace(&env, &voiced, &speech, syllables);
             ch.stats.push(SegmentStats {
                 span,
-                pitch_hz,
+                pitch,
                 power_sum,
                 frames: recs.len() as u32,
                 nuclei: pace.as_ref().map_or(0, |p| p.nuclei.len() as u32),
@@ -251,31 +273,38 @@ impl Tap for AnnotateTap<'_> {
         Ok(())
     }
 
-    fn frames(&mut self, rows: &[FrameFeatures]) -> Result<(), String> {
+    fn frames(&mut self, rows: &[FrameFeatures], scores: &[f32]) -> Result<(), String> {
         let n = self.channels.len();
         if n == 0 {
             return Ok(());
         }
-        for row in rows.chunks(n) {
-            for (c, f) in row.iter().enumerate() {
-                let e: f32 = f
-                    .bands
-                    .iter()
-                    .zip(&self.env_bands)
-                    .filter(|(_, u)| **u)
-                    .map(|(&d, _)| {
-                        if d > FLOOR_DB {
-                            10f32.powf(d / 10.0)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .sum();
+        for (row, row_scores) in rows.chunks(n).zip(scores.chunks(n)) {
+            for ((c, f), &score) in row.iter().enumerate().zip(row_scores) {
+                let env_db = if score >= ENVELOPE_SCORE {
+                    let e: f32 = f
+                        .bands
+                        .iter()
+                        .zip(&self.env_bands)
+                        .filter(|(_, u)| **u)
+                        .map(|(&d, _)| {
+                            if d > FLOOR_DB {
+                                (d * DB_TO_LN).exp()
+                            } else {
+                                0.0
+                            }
+                        })
+                        .sum();
+                    db(e)
+                } else {
+                    FLOOR_DB
+                };
                 self.channels[c].pre.push_back(Pre {
                     index: f.index,
-                    candidate: f.periodicity >= CANDIDATE_PERIODICITY,
+                    candidate: f.periodicity >= CANDIDATE_PERIODICITY
+                        && score >= CANDIDATE_SCORE
+                        && f.index % self.stride == 0,
                     level_db: f.level_db,
-                    env_db: db(e),
+                    env_db,
                 });
             }
         }

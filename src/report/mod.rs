@@ -12,7 +12,7 @@ pub mod html;
 pub mod transcript;
 mod write;
 
-pub use write::{WriteError, write_atomic};
+pub use write::{WriteError, write_atomic, write_atomic_with};
 
 use crate::audio::{SourceInfo, Speaker};
 use crate::conversation::{Conversation, OverlapKind};
@@ -642,6 +642,12 @@ impl Report {
             ann.insert(&s.id, spans);
         }
         ann
+    }
+
+    /// Writes pretty JSON with a trailing newline.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 
     /// Serialises as pretty JSON with a trailing newline.

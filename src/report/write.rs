@@ -22,6 +22,16 @@ pub struct WriteError {
 
 /// Writes `contents` to `path` atomically (temporary file, then rename).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// Like [`write_atomic`], with the contents produced by `fill` straight
+/// into the (buffered) temporary file: a large report is serialised to disk
+/// without first being built as a string in memory.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), WriteError> {
     let err = |source| WriteError {
         path: path.to_path_buf(),
         source,
@@ -36,8 +46,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
         .unwrap_or_else(|| "output".into());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(contents)?;
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
+        fill(&mut f)?;
+        let f = f.into_inner().map_err(|e| e.into_error())?;
         f.sync_data()?;
         fs::rename(&tmp, path)
     })();

@@ -216,7 +216,7 @@ impl Tap for TranscribeTap<'_> {
         self.advance(segment.channel)
     }
 
-    fn frames(&mut self, _rows: &[FrameFeatures]) -> Result<(), String> {
+    fn frames(&mut self, _rows: &[FrameFeatures], _scores: &[f32]) -> Result<(), String> {
         Ok(())
     }
 
