@@ -3,7 +3,8 @@
 #
 #   system packages  cmake, clang/libclang (whisper.cpp build), libasound2-dev
 #                    (sound-card capture), sox and espeak-ng (fixtures),
-#                    python3-venv (peer comparisons)
+#                    python3-venv (peer comparisons), chromium and
+#                    fonts-liberation (headless tests of the HTML report)
 #   model            the Whisper model, when the transcribe feature is built
 #                    (scripts/fetch-model.sh; skipped if already installed)
 #
@@ -11,7 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(cmake clang libclang-dev pkg-config libasound2-dev sox libsox-fmt-all espeak-ng python3-venv time)
+PKGS=(cmake clang libclang-dev pkg-config libasound2-dev sox libsox-fmt-all espeak-ng python3-venv time
+      chromium fonts-liberation)
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then
