@@ -305,12 +305,27 @@ pub fn analyze_call(
     setup: &CallSetup,
     ctl: &Control<'_>,
 ) -> Result<CallResult, PipelineError> {
+    let source = audio::open(path)?;
+    analyze_source(source, display, setup, |_| Vec::new(), ctl)
+}
+
+/// [`analyze_call`] on an open source, with `extra_taps` (built once the
+/// speakers are known) running beside the analysis's own: `hearken live`
+/// feeds its capture or paced replay through here, with the meter as an
+/// extra tap, so its final report is made exactly as `analyze` makes one.
+pub fn analyze_source<'t>(
+    source: Box<dyn audio::AudioSource>,
+    display: &str,
+    setup: &CallSetup,
+    extra_taps: impl FnOnce(&[audio::Speaker]) -> Vec<Box<dyn Tap + 't>>,
+    ctl: &Control<'_>,
+) -> Result<CallResult, PipelineError> {
     let config = &setup.config;
     let transcript_slot: Mutex<Option<Result<Transcript, String>>> = Mutex::new(None);
     let acoustic_slot: Mutex<Option<Result<AcousticTrack, String>>> = Mutex::new(None);
     let utterance_gap = Time::from_secs(config.conversation.utterance_gap_s);
     let mut tap_error = None;
-    let make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
+    let mut make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
         let mut taps: Vec<Box<dyn Tap + '_>> = Vec::new();
         if setup.annotate {
             match AnnotateTap::new(speakers.len(), &config.annotate, &acoustic_slot) {
@@ -329,13 +344,10 @@ pub fn analyze_call(
         }
         taps
     };
-    let det = pipeline::run_file(
-        path,
-        |info| setup.roles.assign(info.channels),
-        &config.vad,
-        make_taps,
-        ctl,
-    )?;
+    let speakers = setup.roles.assign(source.info().channels);
+    let mut taps = make_taps(&speakers);
+    taps.extend(extra_taps(&speakers));
+    let det = pipeline::run(source, speakers, &config.vad, taps, ctl)?;
     if let Some(e) = tap_error {
         return Err(PipelineError::Tap(e));
     }
@@ -399,15 +411,57 @@ fn write_call(
     opts: &AnalyzeOptions,
     inputs: &BTreeSet<PathBuf>,
 ) -> Result<Vec<PathBuf>, String> {
+    write_outputs(result, job, &opts.out_dir, &opts.formats, inputs)
+}
+
+/// Writes the outputs of one call analysed outside a batch (`hearken
+/// live`), as `analyze` writes them: `<stem>.json` and the other per-call
+/// formats in `out_dir` (and `summary.csv` with its one row when asked).
+/// `audio` is the recording, when one is kept, for the HTML page's player.
+pub fn write_single_call(
+    result: &CallResult,
+    display: &str,
+    stem: &str,
+    audio: Option<&Path>,
+    out_dir: &Path,
+    formats: &BTreeSet<OutputFormat>,
+) -> Result<Vec<PathBuf>, String> {
+    prepare_out_dir(out_dir).map_err(|e| e.to_string())?;
+    let job = Job {
+        path: audio.map(Path::to_path_buf).unwrap_or_default(),
+        display: display.to_string(),
+        stem: stem.to_string(),
+    };
+    let inputs: BTreeSet<PathBuf> = audio
+        .and_then(|a| a.canonicalize().ok())
+        .into_iter()
+        .collect();
+    let mut written = write_outputs(result, &job, out_dir, formats, &inputs)?;
+    if formats.contains(&OutputFormat::Csv) {
+        let path = out_dir.join("summary.csv");
+        let bytes = report::csv::render(&[report::csv::Row::Ok(&result.report)])
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn write_outputs(
+    result: &CallResult,
+    job: &Job,
+    out_dir: &Path,
+    formats: &BTreeSet<OutputFormat>,
+    inputs: &BTreeSet<PathBuf>,
+) -> Result<Vec<PathBuf>, String> {
     let stem = &job.stem;
     // The report is streamed to its file (for a long call it is the largest
     // output); the others are small and built in memory.
-    let json_path = opts
-        .formats
+    let json_path = formats
         .contains(&OutputFormat::Json)
-        .then(|| opts.out_dir.join(format!("{stem}.json")));
+        .then(|| out_dir.join(format!("{stem}.json")));
     let mut outputs: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    if opts.formats.contains(&OutputFormat::Rttm) {
+    if formats.contains(&OutputFormat::Rttm) {
         let speech = result.report.speech_annotation();
         let rttm = formats::write_rttm(stem, &speech, |id| {
             result
@@ -416,7 +470,7 @@ fn write_call(
                 .find(|(s, _)| s == id)
                 .map_or(1, |(_, c)| *c)
         });
-        outputs.push((opts.out_dir.join(format!("{stem}.rttm")), rttm.into_bytes()));
+        outputs.push((out_dir.join(format!("{stem}.rttm")), rttm.into_bytes()));
     }
     if let Some(t) = &result.report.transcript {
         let channel_of = |id: &str| {
@@ -426,7 +480,7 @@ fn write_call(
                 .find(|(s, _)| s == id)
                 .map_or(1, |(_, c)| *c)
         };
-        for f in &opts.formats {
+        for f in formats {
             let (ext, text) = match f {
                 OutputFormat::Srt => ("srt", report::transcript::srt(t)),
                 OutputFormat::Vtt => ("vtt", report::transcript::vtt(t)),
@@ -434,26 +488,23 @@ fn write_call(
                 OutputFormat::Stm => ("stm", report::transcript::stm(stem, t, channel_of)),
                 _ => continue,
             };
-            outputs.push((
-                opts.out_dir.join(format!("{stem}.{ext}")),
-                text.into_bytes(),
-            ));
+            outputs.push((out_dir.join(format!("{stem}.{ext}")), text.into_bytes()));
         }
     }
-    if opts.formats.contains(&OutputFormat::Html) {
+    if formats.contains(&OutputFormat::Html) {
         let value = serde_json::to_value(&result.report)
             .map_err(|e| format!("cannot serialise the report: {e}"))?;
         let page = html::render_call(
             &value,
             &HtmlOptions {
                 title: job.display.clone(),
-                audio_src: relative_path(&opts.out_dir, &job.path),
+                audio_src: relative_path(out_dir, &job.path),
             },
         );
-        outputs.push((opts.out_dir.join(format!("{stem}.html")), page.into_bytes()));
+        outputs.push((out_dir.join(format!("{stem}.html")), page.into_bytes()));
     }
     let beside_audio = match (
-        opts.out_dir.canonicalize(),
+        out_dir.canonicalize(),
         job.path.parent().map(Path::canonicalize),
     ) {
         (Ok(out), Some(Ok(parent))) => out == parent,

@@ -16,7 +16,8 @@
 //!   empathy, paraphrase, fillers…) from a replaceable lexicon;
 //! * [`report`] is the per-call JSON contract; [`formats`] reads and writes
 //!   RTTM, UEM and STM; [`eval`] scores against references;
-//! * [`pipeline`] wires the stages on threads; [`batch`] runs many calls.
+//! * [`pipeline`] wires the stages on threads; [`batch`] runs many calls;
+//!   [`live`] runs one call as it happens, with a talk-ratio meter.
 //!
 //! Time is an integer count of 16 kHz samples everywhere inside
 //! ([`time::Time`]); seconds appear only at the edges.
@@ -45,6 +46,7 @@ pub mod conversation;
 pub mod dsp;
 pub mod eval;
 pub mod formats;
+pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod report;

@@ -38,6 +38,8 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Score hypotheses (RTTM, STM, hearken JSON, or audio analysed on the spot) against references.
     Eval(EvalArgs),
+    /// Live talk-ratio meter of a call in progress (sound card, or a recording replayed in real time).
+    Live(LiveArgs),
     /// Print the default configuration (TOML) to adapt and pass with --config.
     Config,
     /// Whisper models: import a CTranslate2 model, list or check installed ones.
@@ -129,6 +131,78 @@ struct AnalyzeArgs {
     #[arg(long, value_name = "TOML")]
     lexicon: Option<PathBuf>,
     /// Skip the tone, pace and scorecard annotations.
+    #[arg(long)]
+    no_annotate: bool,
+}
+
+#[derive(Args)]
+struct LiveArgs {
+    /// List the capture devices and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// Capture device (see --list-devices; default: the default input). A stereo device carries the agent on the left, the customer on the right.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["agent_device", "customer_device", "input"])]
+    device: Option<String>,
+    /// The agent's capture device (with --customer-device): one speaker per device.
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "customer_device",
+        conflicts_with = "input"
+    )]
+    agent_device: Option<String>,
+    /// The customer's capture device, e.g. the monitor of the softphone's output (PULSE_SOURCE=<sink>.monitor with the `pulse` device).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "agent_device",
+        conflicts_with = "input"
+    )]
+    customer_device: Option<String>,
+    /// Replay a recording through the live path instead of capturing (demos, machines without a sound card).
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Replay speed with --input (1 = real time).
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    speed: f64,
+    /// End the call after this many seconds (otherwise: Ctrl-C or q, or the end of --input).
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    duration: Option<f64>,
+    /// Write events (speaker changes, alerts, snapshots) as JSON lines to FILE, or `-` for standard output.
+    #[arg(long, value_name = "FILE|-")]
+    events: Option<String>,
+    /// Output directory of the report written at the end.
+    #[arg(long, short, default_value = "hearken-out")]
+    out: PathBuf,
+    /// Outputs written at the end: json, rttm, csv, html (and srt, vtt, txt, stm with --transcribe).
+    #[arg(long, default_value = "json,rttm", value_delimiter = ',')]
+    format: Vec<String>,
+    /// Output file name stem (default: the input's, or live-<UTC date>-<time>).
+    #[arg(long)]
+    name: Option<String>,
+    /// Keep the audio: a 16 kHz 16-bit WAV, one channel per speaker (never overwrites).
+    #[arg(long, value_name = "FILE.wav")]
+    record: Option<PathBuf>,
+    /// Transcribe for the final report (off by default live: Whisper may not keep up on a small machine).
+    #[arg(long, conflicts_with = "no_transcribe")]
+    transcribe: bool,
+    #[command(flatten)]
+    whisper: TranscribeArgs,
+    /// Thresholds, including the [live] alerts (TOML; see `hearken config`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Speaker of each channel in order; `-` skips a channel.
+    #[arg(long, default_value = "agent,customer")]
+    roles: String,
+    /// No full-screen meter: a status line a second on standard error.
+    #[arg(long)]
+    no_tui: bool,
+    /// Skip the tone, pace and scorecard annotations of the final report.
     #[arg(long)]
     no_annotate: bool,
 }
@@ -299,6 +373,182 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn live(args: LiveArgs, stop: &Arc<AtomicBool>) -> Result<ExitCode> {
+    use hearken::live::clock::StreamClock;
+    use hearken::live::events::EventTarget;
+    use hearken::live::replay::ReplaySource;
+    use hearken::live::ring::FeedStatus;
+    use hearken::live::session::{self, LiveInput, LiveOptions};
+    use hearken::time::Time;
+
+    if args.list_devices {
+        return list_devices();
+    }
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        bail!("--speed must be a positive number (1 = real time)");
+    }
+    if args.speed != 1.0 && args.input.is_none() {
+        bail!("--speed applies to --input replays only");
+    }
+    let limit = match args.duration {
+        Some(d) if !(d.is_finite() && d > 0.0) => {
+            bail!("--duration must be a positive number of seconds")
+        }
+        Some(d) => Some(Time::from_secs(d)),
+        None => None,
+    };
+    let mut formats = BTreeSet::new();
+    for f in &args.format {
+        match OutputFormat::parse(f) {
+            Some(x) => {
+                formats.insert(x);
+            }
+            None => bail!(
+                "unknown output format {f:?} (choose from {})",
+                OutputFormat::NAMES.join(", ")
+            ),
+        }
+    }
+    let mut config = load_config(&args.config)?;
+    config.live.validate()?;
+    let mut whisper = args.whisper.clone();
+    whisper.no_transcribe |= !args.transcribe;
+    let events = args.events.as_deref().map(EventTarget::parse);
+    let screen = session::default_screen(args.no_tui, events.as_ref());
+    let transcriber = start_transcriber(&whisper, &mut config, screen == session::Screen::Meter)?;
+    if transcriber.is_none() && formats.iter().any(|f| f.needs_transcript()) {
+        bail!("srt, vtt, txt and stm outputs need --transcribe");
+    }
+    let setup = CallSetup {
+        roles: Roles::parse(&args.roles).context("--roles")?,
+        config,
+        transcribe: transcriber
+            .as_ref()
+            .map(|t| TranscribeSetup { handle: t.handle() }),
+        lexicon: Arc::new(load_lexicon(&None)?),
+        annotate: !args.no_annotate,
+    };
+    let opts = LiveOptions {
+        setup,
+        out_dir: args.out.clone(),
+        formats,
+        events,
+        record: args.record.clone(),
+        screen,
+    };
+
+    #[cfg(feature = "live")]
+    let mut capture = None;
+    let input = if let Some(path) = &args.input {
+        let file =
+            hearken::audio::open(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let clock = Arc::new(StreamClock::new(args.speed));
+        let source = ReplaySource::new(file, clock.clone(), stop.clone(), limit);
+        let speed = if args.speed == 1.0 {
+            String::new()
+        } else {
+            format!(" ×{}", args.speed)
+        };
+        LiveInput {
+            source: Box::new(source),
+            clock,
+            feed: Arc::new(FeedStatus::default()),
+            description: format!("replay {}{speed}", path.display()),
+            display: path.display().to_string(),
+            stem: args.name.clone().unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "call".into())
+            }),
+            audio: Some(path.clone()),
+        }
+    } else {
+        #[cfg(feature = "live")]
+        {
+            use hearken::live::capture::{self, CaptureSpec};
+            let spec = match (&args.agent_device, &args.customer_device) {
+                (Some(a), Some(c)) => CaptureSpec::Pair {
+                    agent: a.clone(),
+                    customer: c.clone(),
+                },
+                _ => CaptureSpec::Single(args.device.clone()),
+            };
+            let clock = Arc::new(StreamClock::new(1.0));
+            let (source, cap) = capture::open(&spec, clock.clone(), stop.clone(), limit)?;
+            let input = LiveInput {
+                source: Box::new(source),
+                clock,
+                feed: cap.feed.clone(),
+                description: cap.description.clone(),
+                display: args.record.as_ref().map_or_else(
+                    || format!("live:{}", cap.description),
+                    |r| r.display().to_string(),
+                ),
+                stem: args.name.clone().unwrap_or_else(session::capture_stem),
+                audio: None,
+            };
+            capture = Some(cap);
+            input
+        }
+        #[cfg(not(feature = "live"))]
+        bail!(
+            "this hearken was built without the `live` feature: only --input replays are available"
+        );
+    };
+    let outcome = session::run(input, &opts, stop);
+    #[cfg(feature = "live")]
+    if let Some(c) = capture {
+        c.stop();
+    }
+    let outcome = outcome?;
+    let r = &outcome.result.report;
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    eprintln!("{}", batch::call_line(&r.input.path, r));
+    if let Some(s) = outcome.recorded_s {
+        eprintln!(
+            "recorded {s:.1} s to {}",
+            opts.record
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string())
+        );
+    }
+    let files: Vec<String> = outcome
+        .written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    eprintln!("report: {}", files.join(", "));
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "live")]
+fn list_devices() -> Result<ExitCode> {
+    let devices = hearken::live::capture::list_devices()?;
+    if devices.is_empty() {
+        println!("no capture devices found");
+    }
+    for d in devices {
+        println!(
+            "{}{}  {}",
+            d.name,
+            if d.is_default { " (default)" } else { "" },
+            d.default_config
+                .unwrap_or_else(|| "no default configuration".into())
+        );
+        for r in d.ranges {
+            println!("    {r}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "live"))]
+fn list_devices() -> Result<ExitCode> {
+    bail!("this hearken was built without the `live` feature: no sound-card capture")
 }
 
 fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
@@ -528,6 +778,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(a) => analyze(a, &cancel),
         Command::Eval(e) => evaluate(e, &cancel),
+        Command::Live(l) => live(l, &cancel),
         Command::Config => {
             print!("{}", include_str!("../config/default.toml"));
             Ok(ExitCode::SUCCESS)

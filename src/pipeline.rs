@@ -30,7 +30,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// Source frames read per block.
+/// Source frames read per block (a live source sets its own, see
+/// [`AudioSource::live_block_frames`]).
 pub const BLOCK_FRAMES: usize = 4096;
 /// Depth of every channel between stages.
 const DEPTH: usize = 4;
@@ -101,6 +102,15 @@ pub trait Tap: Send {
     fn frames(&mut self, _rows: &[FrameFeatures], _scores: &[f32]) -> Result<(), String> {
         Ok(())
     }
+    /// The detector's running decision for the frames just given to
+    /// [`Tap::frames`], same layout: whether each speaker is speaking now
+    /// (the hysteresis state after the frame, lagging it by the detector's
+    /// lookahead; no padding, minimum durations or voicing check yet). This
+    /// is what a live display shows within a frame or two; the final word
+    /// is the segments.
+    fn activity(&mut self, _active: &[bool]) -> Result<(), String> {
+        Ok(())
+    }
     /// No segment of `channel` not yet delivered will start before `t`:
     /// audio older than that can be dropped.
     fn watermark(&mut self, _channel: usize, _t: Time) -> Result<(), String> {
@@ -115,7 +125,7 @@ enum TapMsg {
     /// Shared with the feature stage: one copy of the audio, not one per tap.
     Audio(usize, Time, Arc<Vec<f32>>),
     Segment(Segment),
-    Frames(Vec<FrameFeatures>, Vec<f32>),
+    Frames(Vec<FrameFeatures>, Vec<f32>, Vec<bool>),
     Watermark(usize, Time),
 }
 
@@ -166,6 +176,8 @@ pub fn run(
     ctl: &Control<'_>,
 ) -> Result<Detection, PipelineError> {
     let info = source.info().clone();
+    let live = source.live_block_frames();
+    let block_frames = live.unwrap_or(BLOCK_FRAMES).max(1);
     let nsp = speakers.len();
     let selected: Vec<usize> = speakers.iter().map(|s| s.channel).collect();
 
@@ -197,7 +209,7 @@ pub fn run(
             let selected = selected.clone();
             move || -> Result<(u64, Vec<String>), PipelineError> {
                 let mut all: Vec<Vec<f32>> = (0..info.channels)
-                    .map(|_| Vec::with_capacity(BLOCK_FRAMES))
+                    .map(|_| Vec::with_capacity(block_frames))
                     .collect();
                 let mut total = 0u64;
                 loop {
@@ -205,7 +217,7 @@ pub fn run(
                         return Err(PipelineError::Cancelled);
                     }
                     all.iter_mut().for_each(Vec::clear);
-                    let n = source.read(&mut all, BLOCK_FRAMES)?;
+                    let n = source.read(&mut all, block_frames)?;
                     if n == 0 {
                         break;
                     }
@@ -213,7 +225,7 @@ pub fn run(
                     ctl.progress.fetch_add(n as u64, Ordering::Relaxed);
                     let mut block = block_pool.take(|| {
                         (0..selected.len())
-                            .map(|_| Vec::with_capacity(BLOCK_FRAMES))
+                            .map(|_| Vec::with_capacity(block_frames))
                             .collect()
                     });
                     for (dst, &c) in block.iter_mut().zip(&selected) {
@@ -234,8 +246,13 @@ pub fn run(
             let sample_pools = sample_pools.clone();
             let tap_txs = tap_txs.clone();
             move || -> Result<u64, PipelineError> {
+                // A live source gets the same filter, one FFT block at a
+                // time: the same samples, sooner.
                 let mut rs: Vec<ChannelResampler> = (0..nsp)
-                    .map(|_| ChannelResampler::new(info.sample_rate))
+                    .map(|_| match live {
+                        Some(_) => ChannelResampler::low_latency(info.sample_rate),
+                        None => ChannelResampler::new(info.sample_rate),
+                    })
                     .collect::<Result<_, _>>()?;
                 let mut pos = vec![0i64; nsp];
                 let send = |c: usize, out: Vec<f32>, pos: &mut [i64]| -> bool {
@@ -249,7 +266,7 @@ pub fn run(
                 };
                 for block in block_rx.iter() {
                     for c in 0..nsp {
-                        let mut out = sample_pools[c].take(|| Vec::with_capacity(BLOCK_FRAMES * 2));
+                        let mut out = sample_pools[c].take(|| Vec::with_capacity(block_frames * 2));
                         out.clear();
                         rs[c].process(&block[c], &mut out)?;
                         if !send(c, out, &mut pos) {
@@ -306,7 +323,10 @@ pub fn run(
                     match msg {
                         TapMsg::Audio(c, start, s) => tap.audio(c, start, &s)?,
                         TapMsg::Segment(seg) => tap.segment(&seg)?,
-                        TapMsg::Frames(f, scores) => tap.frames(&f, &scores)?,
+                        TapMsg::Frames(f, scores, active) => {
+                            tap.frames(&f, &scores)?;
+                            tap.activity(&active)?;
+                        }
                         TapMsg::Watermark(c, t) => tap.watermark(c, t)?,
                     }
                 }
@@ -328,6 +348,7 @@ pub fn run(
                 let mut row = Vec::with_capacity(nsp);
                 let mut tap_rows: Vec<FrameFeatures> = Vec::new();
                 let mut tap_scores: Vec<f32> = Vec::new();
+                let mut tap_active: Vec<bool> = Vec::new();
                 let mut frames = 0i64;
                 loop {
                     for c in 0..nsp {
@@ -353,6 +374,7 @@ pub fn run(
                         if !tap_txs.is_empty() {
                             tap_rows.extend_from_slice(&row);
                             tap_scores.extend((0..nsp).map(|c| det.view(c).raw));
+                            tap_active.extend((0..nsp).map(|c| det.speaking(c)));
                         }
                     }
                     for (k, t) in tap_txs.iter().enumerate() {
@@ -361,9 +383,10 @@ pub fn run(
                             TapMsg::Frames(
                                 std::mem::take(&mut tap_rows),
                                 std::mem::take(&mut tap_scores),
+                                std::mem::take(&mut tap_active),
                             )
                         } else {
-                            TapMsg::Frames(tap_rows.clone(), tap_scores.clone())
+                            TapMsg::Frames(tap_rows.clone(), tap_scores.clone(), tap_active.clone())
                         };
                         let _ = t.send(msg);
                         for s in &fresh {
@@ -375,6 +398,7 @@ pub fn run(
                     }
                     tap_rows.clear();
                     tap_scores.clear();
+                    tap_active.clear();
                     segments.extend_from_slice(&fresh);
                 }
                 fresh.clear();

@@ -131,6 +131,14 @@ pub trait AudioSource: Send {
     /// Problems that did not stop reading (a header that promised more data
     /// than the file holds, say). Collected once the stream has ended.
     fn warnings(&self) -> Vec<String>;
+
+    /// `Some(frames)` for a live source (a sound card, a paced replay): the
+    /// pipeline then reads it in blocks of about that many frames and keeps
+    /// every stage's buffering small, trading throughput for latency.
+    /// `None` (the default) for files read as fast as possible.
+    fn live_block_frames(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Sniffed container kinds.
