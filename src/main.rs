@@ -529,13 +529,16 @@ fn live(args: LiveArgs, stop: &Arc<AtomicBool>) -> Result<ExitCode> {
 fn list_devices() -> Result<ExitCode> {
     let devices = hearken::live::capture::list_devices()?;
     if devices.is_empty() {
-        println!("no capture devices found");
+        println!(
+            "no capture devices found (no sound card?); `hearken live --input FILE` replays a recording"
+        );
     }
     for d in devices {
         println!(
-            "{}{}  {}",
+            "{}{}  {}  [{}]",
             d.name,
             if d.is_default { " (default)" } else { "" },
+            d.description,
             d.default_config
                 .unwrap_or_else(|| "no default configuration".into())
         );

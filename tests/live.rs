@@ -423,3 +423,45 @@ fn the_meter_runs_in_a_terminal_and_q_ends_the_call() {
     assert!(d > 0.5 && d < 30.0, "{d}");
     assert!(after.contains("report:"), "{after}");
 }
+
+/// Without a sound card (CI has none; an ALSA without its configuration
+/// stands for one here) listing devices and capturing end with one clear
+/// line, never a panic.
+#[cfg(feature = "live")]
+#[test]
+fn no_sound_card_is_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hearken"))
+            .args(args)
+            .env("ALSA_CONFIG_PATH", dir.path().join("no-alsa.conf"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["live", "--list-devices"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    match out.status.code() {
+        Some(0) => assert!(!stdout.trim().is_empty(), "{stderr}"),
+        code => {
+            assert_eq!(code, Some(2), "{stderr}");
+            assert!(
+                stderr.lines().last().unwrap().starts_with("error: "),
+                "{stderr}"
+            );
+        }
+    }
+    let o = dir.path().join("out");
+    let out = run(&["live", "--duration", "0.5", "--out", o.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    if out.status.code() != Some(0) {
+        // ALSA prints its own diagnostics first; ours is the last line.
+        let last = stderr.lines().last().unwrap();
+        assert!(
+            last.starts_with("error: ") && last.contains("sound card"),
+            "{stderr}"
+        );
+    }
+}

@@ -39,8 +39,11 @@ const RETRY: Duration = Duration::from_secs(1);
 /// An input device as `--list-devices` shows it.
 #[derive(Clone, Debug)]
 pub struct DeviceInfo {
-    /// The name to give `--device`.
+    /// The name to give `--device`: the host's identifier of the device
+    /// (`pulse`, `hw:CARD=PCH,DEV=0`, ...).
     pub name: String,
+    /// What the host says the device is (its description's first line).
+    pub description: String,
     /// The host's default input device.
     pub is_default: bool,
     /// Its default configuration, as text (`2 ch, 48000 Hz, f32`).
@@ -70,14 +73,15 @@ fn device_error(what: &str, e: impl std::fmt::Display) -> LiveError {
 /// Every input device of the default host.
 pub fn list_devices() -> Result<Vec<DeviceInfo>, LiveError> {
     let host = cpal::default_host();
-    let default = host.default_input_device().map(|d| d.to_string());
+    let default = host.default_input_device().map(|d| device_name(&d));
     let devices = host
         .input_devices()
         .map_err(|e| device_error("cannot list the input devices", e))?;
     Ok(devices
         .map(|d| {
-            let name = d.to_string();
+            let name = device_name(&d);
             DeviceInfo {
+                description: d.to_string(),
                 is_default: default.as_deref() == Some(name.as_str()),
                 default_config: d.default_input_config().ok().map(|c| {
                     format!(
@@ -90,16 +94,12 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, LiveError> {
                 ranges: d
                     .supported_input_configs()
                     .map(|r| {
-                        r.map(|c| {
-                            format!(
-                                "{} ch, {}–{} Hz, {}",
-                                c.channels(),
-                                c.min_sample_rate(),
-                                c.max_sample_rate(),
-                                c.sample_format()
-                            )
-                        })
-                        .collect()
+                        summarize_ranges(r.map(|c| ConfigRange {
+                            channels: c.channels(),
+                            min_rate: c.min_sample_rate(),
+                            max_rate: c.max_sample_rate(),
+                            format: c.sample_format().to_string(),
+                        }))
                     })
                     .unwrap_or_default(),
                 name,
@@ -108,8 +108,86 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, LiveError> {
         .collect())
 }
 
-/// Finds an input device: `default`, an exact name, or the only one whose
-/// name contains `name` (case-insensitive).
+/// One supported configuration range of a device, as cpal gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigRange {
+    /// Channels.
+    pub channels: u16,
+    /// Lowest sample rate, Hz.
+    pub min_rate: u32,
+    /// Highest sample rate, Hz.
+    pub max_rate: u32,
+    /// Sample format (`i16`, `f32`, ...).
+    pub format: String,
+}
+
+/// The supported ranges as short lines: ranges that differ only in their
+/// channel count or their format become one line (`1–64 ch, any rate, i16
+/// f32`). ALSA's
+/// `null` and `default` plugins offer every count from 1 to 64 in every
+/// format, which listed one by one buries the devices under a thousand
+/// lines.
+pub fn summarize_ranges(ranges: impl IntoIterator<Item = ConfigRange>) -> Vec<String> {
+    let mut groups: Vec<(u32, u32, String, Vec<u16>)> = Vec::new();
+    for r in ranges {
+        match groups
+            .iter_mut()
+            .find(|g| g.0 == r.min_rate && g.1 == r.max_rate && g.2 == r.format)
+        {
+            Some(g) => g.3.push(r.channels),
+            None => groups.push((r.min_rate, r.max_rate, r.format, vec![r.channels])),
+        }
+    }
+    // Then lines that differ only in their format become one.
+    let mut lines: Vec<(String, Vec<String>)> = Vec::new();
+    for (lo, hi, format, mut channels) in groups {
+        channels.sort_unstable();
+        channels.dedup();
+        let first = channels.first().copied().unwrap_or(0);
+        let last = channels.last().copied().unwrap_or(0);
+        let contiguous = usize::from(last - first) + 1 == channels.len();
+        let ch = if channels.len() == 1 {
+            format!("{first}")
+        } else if contiguous {
+            format!("{first}–{last}")
+        } else {
+            channels
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let rate = if lo <= 1 && hi >= 384_000 {
+            "any rate".to_string()
+        } else if lo == hi {
+            format!("{lo} Hz")
+        } else {
+            format!("{lo}–{hi} Hz")
+        };
+        let shape = format!("{ch} ch, {rate}");
+        match lines.iter_mut().find(|l| l.0 == shape) {
+            Some(l) => l.1.push(format),
+            None => lines.push((shape, vec![format])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(shape, formats)| format!("{shape}, {}", formats.join(" ")))
+        .collect()
+}
+
+/// The name of a device `--device` takes: the host's identifier (ALSA's
+/// PCM name), which is short and unique, unlike the description cpal
+/// displays (ALSA's `null` device is "Discard all samples (playback) or
+/// generate zero samples (capture)").
+fn device_name(d: &cpal::Device) -> String {
+    d.id()
+        .map(|id| id.id().to_string())
+        .unwrap_or_else(|_| d.to_string())
+}
+
+/// Finds an input device: `default`, an exact name or description, or the
+/// only one whose name or description contains `name` (case-insensitive).
 fn find(name: Option<&str>) -> Result<cpal::Device, LiveError> {
     let host = cpal::default_host();
     let Some(name) = name.filter(|n| *n != "default") else {
@@ -121,13 +199,19 @@ fn find(name: Option<&str>) -> Result<cpal::Device, LiveError> {
         .input_devices()
         .map_err(|e| device_error("cannot list the input devices", e))?
         .collect();
-    if let Some(d) = devices.iter().find(|d| d.to_string() == name) {
+    if let Some(d) = devices
+        .iter()
+        .find(|d| device_name(d) == name || d.to_string() == name)
+    {
         return Ok(d.clone());
     }
     let lower = name.to_lowercase();
     let matching: Vec<&cpal::Device> = devices
         .iter()
-        .filter(|d| d.to_string().to_lowercase().contains(&lower))
+        .filter(|d| {
+            device_name(d).to_lowercase().contains(&lower)
+                || d.to_string().to_lowercase().contains(&lower)
+        })
         .collect();
     match matching.as_slice() {
         [d] => Ok((*d).clone()),
@@ -137,7 +221,7 @@ fn find(name: Option<&str>) -> Result<cpal::Device, LiveError> {
         many => Err(LiveError::Device(format!(
             "{name:?} matches several input devices: {}",
             many.iter()
-                .map(|d| d.to_string())
+                .map(|d| device_name(d))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))),
@@ -171,7 +255,7 @@ fn format_rank(f: SampleFormat) -> Option<usize> {
 /// A configuration of `device` at `rate` (any, when `None`), preferring
 /// `channels` channels and then the default configuration.
 fn choose(device: &cpal::Device, rate: Option<u32>, channels: u16) -> Result<Opening, LiveError> {
-    let name = device.to_string();
+    let name = device_name(device);
     let default = device.default_input_config().ok();
     if let Some(d) = &default
         && rate.is_none_or(|r| r == d.sample_rate())
@@ -187,7 +271,14 @@ fn choose(device: &cpal::Device, rate: Option<u32>, channels: u16) -> Result<Ope
     let want_rate = rate.or(default.as_ref().map(|d| d.sample_rate()));
     let ranges: Vec<_> = device
         .supported_input_configs()
-        .map_err(|e| device_error(&format!("cannot query {name}"), e))?
+        .map_err(|e| {
+            device_error(
+                &format!(
+                    "cannot open the input device {name} (no sound card? `--input FILE` replays a recording)"
+                ),
+                e,
+            )
+        })?
         .filter(|r| format_rank(r.sample_format()).is_some())
         .collect();
     let best = ranges
@@ -255,7 +346,7 @@ fn start(
     o: Opening,
     counters: &Arc<DeviceCounters>,
 ) -> Result<(cpal::Stream, RingReader), LiveError> {
-    let name = device.to_string();
+    let name = device_name(device);
     // Ask for 10 ms periods (latency); a device that refuses gets its own.
     let buffers = [
         cpal::BufferSize::Fixed((o.rate / 100).max(64)),
@@ -399,7 +490,7 @@ pub fn open(
             ]
         }
     };
-    let names: Vec<String> = devices.iter().map(|(_, d)| d.to_string()).collect();
+    let names: Vec<String> = devices.iter().map(|(_, d)| device_name(d)).collect();
     let rate = openings[0].rate;
     let feed = Arc::new(FeedStatus::new(&names, rate));
     let mut readers = Vec::new();
@@ -504,5 +595,37 @@ fn supervise(
 fn set_problem(status: &super::ring::DeviceStatus, message: String) {
     if let Ok(mut p) = status.problem.lock() {
         *p = Some(message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(channels: u16, min_rate: u32, max_rate: u32, format: &str) -> ConfigRange {
+        ConfigRange {
+            channels,
+            min_rate,
+            max_rate,
+            format: format.into(),
+        }
+    }
+
+    #[test]
+    fn ranges_that_differ_by_channels_are_one_line() {
+        let mut all: Vec<ConfigRange> = (1..=64).map(|c| range(c, 1, u32::MAX, "i16")).collect();
+        all.extend((1..=2).map(|c| range(c, 8000, 48000, "f32")));
+        all.push(range(2, 44100, 44100, "i32"));
+        all.push(range(4, 44100, 44100, "i32"));
+        all.extend((1..=64).map(|c| range(c, 1, u32::MAX, "f32")));
+        assert_eq!(
+            summarize_ranges(all),
+            [
+                "1–64 ch, any rate, i16 f32",
+                "1–2 ch, 8000–48000 Hz, f32",
+                "2,4 ch, 44100 Hz, i32"
+            ]
+        );
+        assert!(summarize_ranges([]).is_empty());
     }
 }
