@@ -108,8 +108,10 @@ struct AnalyzeArgs {
     /// Speaker of each channel in order, e.g. `agent,customer`; `-` skips a channel.
     #[arg(long, default_value = "agent,customer")]
     roles: String,
-    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html).
-    #[arg(long, default_value = "json,rttm,csv", value_delimiter = ',')]
+    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html),
+    /// and from the transcript srt, vtt, txt, stm [default: json,rttm,csv, plus srt,vtt,txt
+    /// when transcribing].
+    #[arg(long, value_delimiter = ',')]
     format: Vec<String>,
     /// Thresholds (TOML; see `hearken config`).
     #[arg(long)]
@@ -230,7 +232,14 @@ fn start_transcriber(
 
 fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     let mut formats = BTreeSet::new();
-    for f in &args.format {
+    let defaults = ["json", "rttm", "csv", "srt", "vtt", "txt"].map(String::from);
+    let given = !args.format.is_empty();
+    let asked = if given {
+        &args.format[..]
+    } else {
+        &defaults[..]
+    };
+    for f in asked {
         match OutputFormat::parse(f) {
             Some(x) => {
                 formats.insert(x);
@@ -243,8 +252,11 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     }
     let mut config = load_config(&args.config)?;
     let transcriber = start_transcriber(&args.transcribe, &mut config, args.quiet)?;
-    if transcriber.is_none() && formats.iter().any(|f| f.needs_transcript()) {
-        bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
+    if transcriber.is_none() {
+        if given && formats.iter().any(|f| f.needs_transcript()) {
+            bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
+        }
+        formats.retain(|f| !f.needs_transcript());
     }
     let mut agents = AgentIds::none();
     if let Some(re) = &args.agent_from {
