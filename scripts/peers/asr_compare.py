@@ -13,9 +13,11 @@ hearken
 faster-whisper
     ``WhisperModel(ct2_dir, device="cpu", compute_type=..., cpu_threads=2)``;
     each channel transcribed separately with ``vad_filter=True`` (its Silero
-    VAD), ``beam_size=1``, ``temperature=0`` (greedy, no fallback),
+    VAD), ``beam_size=1``, temperatures 0, 0.2, ..., 1 (greedy with
+    Whisper's fallback, as hearken's ``temperature_inc = 0.2``),
     ``language="en"``, ``word_timestamps=False`` (hearken produces word
-    times; faster-whisper is spared that cost). Wall time of the
+    times; faster-whisper is spared that cost in the timed pass, and asked
+    for word times in a second, untimed pass that is scored). Wall time of the
     ``transcribe`` calls including their own decoding of the audio (the
     generators are consumed); model loading and the sox extraction of each
     channel to 16 kHz mono WAV are not timed.
@@ -29,7 +31,7 @@ errors / total reference words.
 Usage:
     target/peers-venv/bin/python scripts/peers/asr_compare.py \\
         --in target/devset/stereo --ref target/devset/ref \\
-        --out target/peers/asr [--compute-type int8] [--only-wer]
+        --out target/peers/asr [--compute-type int8] [--limit N]
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ def duration_s(path: Path) -> float:
 
 def hearken_run(bin_: Path, files: list[Path], out: Path, workers: int, threads: int,
                 model: Path) -> float:
-    """Runs hearken analyze on each file in turn; returns total wall seconds."""
+    """Runs hearken analyze on each file in turn; returns total wall seconds.
+
+    hearken's defaults: greedy, with Whisper's fallback to higher
+    temperatures (steps of 0.2) when a window decodes badly."""
     out.mkdir(parents=True, exist_ok=True)
     total = 0.0
     for f in files:
@@ -68,8 +73,37 @@ def hearken_run(bin_: Path, files: list[Path], out: Path, workers: int, threads:
     return total
 
 
-def fw_run(files: list[Path], out: Path, ct2: Path, compute_type: str) -> tuple[float, float]:
-    """Transcribes each channel with faster-whisper; returns (wall s, sox s)."""
+def hearken_word_stm(reports: Path, out: Path) -> None:
+    """One STM line per word, from the word times of hearken's JSON reports."""
+    out.mkdir(parents=True, exist_ok=True)
+    for rep in sorted(reports.glob("*.json")):
+        d = json.loads(rep.read_text())
+        if "transcript" not in d:
+            continue
+        chan = {s["id"]: s["channel"] + 1 for s in d["speakers"]}
+        lines = []
+        for u in d["transcript"]:
+            for w in u.get("words", []):
+                text = w["w"].strip()
+                if text:
+                    lines.append((w["start_s"], f"{rep.stem} {chan.get(u['speaker'], 1)} {u['speaker']} "
+                                  f"{w['start_s']:.2f} {w['end_s']:.2f} {text}"))
+        lines.sort()
+        (out / f"{rep.stem}.stm").write_text("".join(l + "\n" for _, l in lines))
+
+
+# Greedy decoding with Whisper's fallback schedule, as hearken does
+# (whisper.cpp's temperature_inc 0.2; faster-whisper's own default list).
+# Without the fallback both models loop on some noisy windows.
+FALLBACK = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+
+
+def fw_run(files: list[Path], out: Path, ct2: Path, compute_type: str,
+           words: bool = False) -> tuple[float, float]:
+    """Transcribes each channel with faster-whisper; returns (wall s, sox s).
+
+    With ``words``, asks for word timestamps and writes one STM line per
+    word (the untimed scoring pass)."""
     from faster_whisper import WhisperModel
 
     out.mkdir(parents=True, exist_ok=True)
@@ -88,11 +122,18 @@ def fw_run(files: list[Path], out: Path, ct2: Path, compute_type: str) -> tuple[
                 sox_total += time.perf_counter() - t0
                 t0 = time.perf_counter()
                 segments, _info = model.transcribe(
-                    str(wav), language="en", beam_size=1, best_of=1, temperature=0.0,
-                    vad_filter=True, word_timestamps=False)
+                    str(wav), language="en", beam_size=1, best_of=1,
+                    temperature=FALLBACK,
+                    vad_filter=True, word_timestamps=words)
                 segs = list(segments)
                 total += time.perf_counter() - t0
                 for s in segs:
+                    if words:
+                        for w in s.words or []:
+                            t = w.word.strip()
+                            if t:
+                                lines.append((w.start, f"{f.stem} {chan} {spk} {w.start:.2f} {w.end:.2f} {t}"))
+                        continue
                     text = s.text.strip()
                     if text:
                         lines.append((s.start, f"{f.stem} {chan} {spk} {s.start:.2f} {s.end:.2f} {text}"))
@@ -146,8 +187,20 @@ def main() -> int:
     f_out = args.out / f"faster-whisper-{args.compute_type}"
     h_wall = hearken_run(args.hearken, files, h_out, args.workers, args.threads, args.model)
     f_wall, sox_wall = fw_run(files, f_out, args.ct2, args.compute_type)
-    h_score = score(args.hearken, args.ref, h_out)
-    f_score = score(args.hearken, args.ref, f_out)
+    # Scored per word: the references leave some utterances untranscribed
+    # (ignore_time_segment_in_scoring), and a hypothesis line is dropped
+    # when its middle falls in such a region. faster-whisper's segments
+    # run over several utterances, hearken's follow the voice detector's,
+    # so segment lines would be dropped unevenly; one line per word drops
+    # exactly the words spoken in the ignored regions, for both systems.
+    h_words = args.out / "hearken-words"
+    f_words = args.out / f"faster-whisper-{args.compute_type}-words"
+    hearken_word_stm(h_out, h_words)
+    fw_run(files, f_words, args.ct2, args.compute_type, words=True)
+    h_score = score(args.hearken, args.ref, h_words)
+    f_score = score(args.hearken, args.ref, f_words)
+    h_seg = wer_of(score(args.hearken, args.ref, h_out))[0]
+    f_seg = wer_of(score(args.hearken, args.ref, f_out))[0]
 
     rows = []
     for name, wall, sc in (("hearken", h_wall, h_score),
@@ -160,6 +213,7 @@ def main() -> int:
         "load_before": load, "load_after": os.getloadavg(),
         "hearken": {"workers": args.workers, "threads": args.threads, "model": str(args.model)},
         "rows": rows,
+        "wer_segment_lines": {"hearken": h_seg, "faster-whisper": f_seg},
         "per_file": {
             "hearken": {k: v.get("wer") for k, v in h_score.get("files", {}).items()},
             "faster-whisper": {k: v.get("wer") for k, v in f_score.get("files", {}).items()},
@@ -172,6 +226,8 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r['system']} | {100 * r['wer']:.1f} % | {r['x_real_time']:.1f}× | {r['wall_s']:.1f} |")
+    print(f"(segment-level lines instead of words: hearken {100 * h_seg:.1f} %, "
+          f"faster-whisper {100 * f_seg:.1f} %)")
     speedup = f_wall / h_wall
     print(f"hearken is {speedup:.2f}× faster than faster-whisper (target ≥ 1.3×)")
     return 0
