@@ -465,3 +465,35 @@ fn no_sound_card_is_a_clear_message() {
         );
     }
 }
+
+/// A real cpal stream where ALSA's `null` device exists (it captures
+/// zeros): the stream opens, the callback feeds the ring, and `--duration`
+/// ends the call with a report of that length. Skipped without it.
+#[cfg(feature = "live")]
+#[test]
+fn capture_from_the_alsa_null_device_when_present() {
+    let list = hearken(&["live", "--list-devices"]);
+    if !String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .any(|l| l.starts_with("null "))
+    {
+        eprintln!("no ALSA null device: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = live(&[
+        os("--device"),
+        os("null"),
+        os("--duration"),
+        os("1"),
+        os("--no-tui"),
+        os("--name"),
+        os("null"),
+        os("--out"),
+        dir.path().as_os_str(),
+    ]);
+    ok(&out);
+    let report = validate_report(&dir.path().join("null.json"));
+    assert_eq!(report["input"]["duration_s"], 1.0);
+    assert_eq!(report["talk"]["agent"]["time_s"], 0.0);
+}

@@ -420,10 +420,26 @@ impl AudioSource for RingSource {
             .iter()
             .map(|s| s.counters.dropped.load(Ordering::Relaxed))
             .sum();
-        if dropped > 0 {
+        // Silence still owed when the call ended was never delivered: a
+        // device that outruns its clock (ALSA's `null`) drops far more
+        // than the call lasts.
+        // (Frames dropped after the last read are not owed yet either.)
+        let filled: u64 = self
+            .slots
+            .iter()
+            .map(|s| s.dropped_seen.saturating_sub(s.owed))
+            .sum();
+        if dropped > 0 && filled == dropped {
             w.push(format!(
                 "capture overruns: {:.2} s of audio were lost and replaced by silence",
                 dropped as f64 / rate
+            ));
+        } else if dropped > 0 {
+            w.push(format!(
+                "capture overruns: {:.2} s of audio were lost, {:.2} s of it within the call \
+                 (replaced by silence)",
+                dropped as f64 / rate,
+                filled as f64 / rate
             ));
         }
         w
