@@ -4,7 +4,8 @@
 #   system packages  cmake, clang/libclang (whisper.cpp build), libasound2-dev
 #                    (sound-card capture), sox and espeak-ng (fixtures),
 #                    python3-venv (peer comparisons), chromium and
-#                    fonts-liberation (headless tests of the HTML report)
+#                    fonts-liberation (headless tests of the HTML report),
+#                    tmux (the live meter tested in a real terminal)
 #   model            the Whisper model, when the transcribe feature is built
 #                    (scripts/fetch-model.sh; skipped if already installed)
 #
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS=(cmake clang libclang-dev pkg-config libasound2-dev sox libsox-fmt-all espeak-ng python3-venv time
-      chromium fonts-liberation)
+      chromium fonts-liberation tmux)
 
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then
