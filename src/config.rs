@@ -1,7 +1,8 @@
 //! All thresholds in one place: the TOML file given with `--config`.
 //!
 //! Each table mirrors one stage: `[vad]` ([`VadConfig`]), `[conversation]`
-//! ([`ConversationConfig`]), `[transcribe]` ([`TranscribeConfig`]). Omitted keys keep their defaults; unknown keys
+//! ([`ConversationConfig`]), `[transcribe]` ([`TranscribeConfig`]), `[diarize]`
+//! ([`DiarizeConfig`]). Omitted keys keep their defaults; unknown keys
 //! are an error (a misspelt threshold must not be silently ignored).
 //! `config/default.toml` lists every key with its default and where the
 //! default comes from; a test keeps it in step with the code.
@@ -9,6 +10,7 @@
 use crate::annotate::AnnotateConfig;
 use crate::annotate::call::ScorecardConfig;
 use crate::conversation::ConversationConfig;
+use crate::diarize::DiarizeConfig;
 use crate::transcribe::TranscribeConfig;
 use crate::vad::VadConfig;
 use serde::{Deserialize, Serialize};
@@ -28,6 +30,8 @@ pub struct Config {
     pub annotate: AnnotateConfig,
     /// Targets of the agent's active-listening scorecard.
     pub scorecard: ScorecardConfig,
+    /// Speaker diarization of mono calls.
+    pub diarize: DiarizeConfig,
 }
 
 /// Why a config file was rejected.

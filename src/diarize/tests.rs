@@ -1,0 +1,1 @@
+//! Tests of the whole diarizer on synthetic voices.
