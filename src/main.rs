@@ -141,8 +141,10 @@ struct AnalyzeArgs {
     /// Speaker of each channel in order, e.g. `agent,customer`; `-` skips a channel.
     #[arg(long, default_value = "agent,customer")]
     roles: String,
-    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html).
-    #[arg(long, default_value = "json,rttm,csv", value_delimiter = ',')]
+    /// Outputs: json (report), rttm, csv (summary.csv), html (a page per call and index.html),
+    /// and from the transcript srt, vtt, txt, stm [default: json,rttm,csv, plus srt,vtt,txt
+    /// when transcribing].
+    #[arg(long, value_delimiter = ',')]
     format: Vec<String>,
     /// Thresholds (TOML; see `hearken config`).
     #[arg(long)]
@@ -267,7 +269,14 @@ fn start_transcriber(
 
 fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     let mut formats = BTreeSet::new();
-    for f in &args.format {
+    let defaults = ["json", "rttm", "csv", "srt", "vtt", "txt"].map(String::from);
+    let given = !args.format.is_empty();
+    let asked = if given {
+        &args.format[..]
+    } else {
+        &defaults[..]
+    };
+    for f in asked {
         match OutputFormat::parse(f) {
             Some(x) => {
                 formats.insert(x);
@@ -281,8 +290,11 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     let mut config = load_config(&args.config)?;
     args.diarize.apply(&mut config)?;
     let transcriber = start_transcriber(&args.transcribe, &mut config, args.quiet)?;
-    if transcriber.is_none() && formats.iter().any(|f| f.needs_transcript()) {
-        bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
+    if transcriber.is_none() {
+        if given && formats.iter().any(|f| f.needs_transcript()) {
+            bail!("srt, vtt, txt and stm outputs need transcription (drop --no-transcribe)");
+        }
+        formats.retain(|f| !f.needs_transcript());
     }
     let mut agents = AgentIds::none();
     if let Some(re) = &args.agent_from {
@@ -552,6 +564,21 @@ fn model_command(cmd: ModelCommand) -> Result<ExitCode> {
     }
 }
 
+/// The error and its causes on one line, each cause once: the library's
+/// errors already name their source in their own message, which anyhow's
+/// `{:#}` would repeat.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let cancel = Arc::new(AtomicBool::new(false));
@@ -576,7 +603,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(2)
         }
     }

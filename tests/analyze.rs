@@ -243,6 +243,26 @@ fn unwritable_output_directory_is_one_clear_error() {
 }
 
 #[test]
+fn a_missing_file_names_its_cause_once() {
+    // Regression: the cause was printed twice ("...: No such file or
+    // directory (os error 2): No such file or directory (os error 2)").
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hearken"))
+        .args([
+            "eval",
+            "--ref",
+            "no-such-ref.rttm",
+            "--hyp",
+            "no-such-hyp.rttm",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("os error 2").count(), 1, "{stderr}");
+}
+
+#[test]
 fn truncated_data_is_read_to_its_end_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let mut bytes = fs::read(sample("demo-call.wav")).unwrap();

@@ -632,6 +632,7 @@ pub fn load_references(
 /// `*.rttm`, and `*.stm` for text.
 pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalError> {
     let mut out: BTreeMap<String, HypFile> = BTreeMap::new();
+    let mut from_stm = std::collections::BTreeSet::new();
     for f in files_with(path, "json", false) {
         let text = read(&f)?;
         // Other JSON files beside the reports (timings, parameters) are not
@@ -686,11 +687,14 @@ pub fn load_hypotheses(path: &Path) -> Result<BTreeMap<String, HypFile>, EvalErr
             source,
         })?;
         for l in lines {
-            out.entry(l.file.clone())
-                .or_default()
-                .text
-                .get_or_insert_with(Vec::new)
-                .push(l);
+            let entry = out.entry(l.file.clone()).or_default();
+            // A report beside its own STM carries the same transcript: the
+            // STM, the explicit transcript file, replaces it rather than
+            // doubling every word.
+            if from_stm.insert(l.file.clone()) {
+                entry.text = Some(Vec::new());
+            }
+            entry.text.get_or_insert_with(Vec::new).push(l);
         }
     }
     Ok(out)
@@ -791,6 +795,30 @@ mod tests {
         assert_eq!(f["per_speaker_detection_error_rate"], Some(1.0));
         assert_eq!(f["per_speaker_miss_rate"], Some(1.0));
         assert_eq!(f["detection_error_rate"], Some(1.0));
+    }
+
+    #[test]
+    fn report_beside_its_stm_counts_each_word_once() {
+        // Regression: `hearken analyze --format json,stm` writes both; the
+        // directory as a hypothesis doubled every word (WER ~100 %).
+        let golden = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/demo-call.json");
+        let mut report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(golden).unwrap()).unwrap();
+        report["transcript"] = serde_json::json!([{
+            "speaker": "agent", "start_s": 0.5, "end_s": 3.3,
+            "text": "hello there", "words": []
+        }]);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("demo-call.json"), report.to_string()).unwrap();
+        std::fs::write(
+            dir.path().join("demo-call.stm"),
+            "demo-call 1 agent 0.50 3.30 hello there\n",
+        )
+        .unwrap();
+        let hyps = load_hypotheses(dir.path()).unwrap();
+        let text = hyps["demo-call"].text.as_ref().unwrap();
+        assert_eq!(text.len(), 1);
+        assert_eq!(text[0].text, "hello there");
     }
 
     #[test]

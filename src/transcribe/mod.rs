@@ -49,6 +49,12 @@ pub struct TranscribeConfig {
     /// Temperature fallback step (0 disables re-decoding at higher
     /// temperature; Whisper's default is 0.2).
     pub temperature_inc: f32,
+    /// Encode only as much of Whisper's 30 s context as the window holds,
+    /// plus a second (whisper.cpp's `audio_ctx`). The encoder's cost grows
+    /// with its context, its attention quadratically: the last, partly
+    /// filled window of each channel, and every window of a short call,
+    /// cost a fraction of a full one. `false` always encodes 30 s.
+    pub fit_encoder: bool,
 }
 
 impl Default for TranscribeConfig {
@@ -61,6 +67,7 @@ impl Default for TranscribeConfig {
             pad_s: 0.2,
             gap_s: 0.5,
             temperature_inc: 0.2,
+            fit_encoder: true,
         }
     }
 }

@@ -21,6 +21,7 @@ pub struct WhisperEngine {
     language: Option<String>,
     threads: i32,
     temperature_inc: f32,
+    fit_encoder: bool,
     eot: i32,
 }
 
@@ -53,6 +54,7 @@ impl WhisperEngine {
             language,
             threads: cfg.threads.max(1) as i32,
             temperature_inc: cfg.temperature_inc,
+            fit_encoder: cfg.fit_encoder,
             eot,
         })
     }
@@ -65,6 +67,7 @@ impl Engine for WhisperEngine {
             language: self.language.clone(),
             threads: self.threads,
             temperature_inc: self.temperature_inc,
+            fit_encoder: self.fit_encoder,
             eot: self.eot,
         }))
     }
@@ -75,6 +78,7 @@ struct WhisperWorker {
     language: Option<String>,
     threads: i32,
     temperature_inc: f32,
+    fit_encoder: bool,
     eot: i32,
 }
 
@@ -86,6 +90,9 @@ impl EngineWorker for WhisperWorker {
         p.set_no_context(true);
         p.set_token_timestamps(true);
         p.set_temperature_inc(self.temperature_inc);
+        if self.fit_encoder {
+            p.set_audio_ctx(encoder_positions(audio.len()));
+        }
         p.set_print_progress(false);
         p.set_print_realtime(false);
         p.set_print_special(false);
@@ -114,5 +121,29 @@ impl EngineWorker for WhisperWorker {
             }
         }
         Ok(tokens)
+    }
+}
+
+/// The encoder context for `samples` of 16 kHz audio: Whisper's encoder has
+/// one position per 20 ms (320 samples) of its 30 s input, 1500 in all.
+/// One second of margin, rounded up to a multiple of 64 so that windows of
+/// nearly the same length share a graph size.
+fn encoder_positions(samples: usize) -> i32 {
+    const FULL: usize = 1500;
+    let used = samples.div_ceil(320) + 50;
+    (used.div_ceil(64) * 64).min(FULL) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encoder_positions;
+
+    #[test]
+    fn encoder_context_covers_the_window_and_caps_at_thirty_seconds() {
+        assert_eq!(encoder_positions(0), 64);
+        // 17 s: 850 positions + 50 → 960.
+        assert_eq!(encoder_positions(17 * 16_000), 960);
+        assert_eq!(encoder_positions(29 * 16_000), 1500);
+        assert_eq!(encoder_positions(30 * 16_000), 1500);
     }
 }
