@@ -15,6 +15,9 @@ use crate::annotate::tap::{AcousticTrack, AnnotateTap};
 use crate::audio::{self, Roles};
 use crate::config::Config;
 use crate::conversation;
+use crate::diarize::apply;
+use crate::diarize::frontend::band_top_hz;
+use crate::diarize::tap::{DiarizeTap, Diarized};
 use crate::formats;
 use crate::pipeline::{self, Control, PipelineError, Tap};
 use crate::report::html::{self, HtmlOptions, IndexEntry};
@@ -323,10 +326,22 @@ pub fn analyze_source<'t>(
     let config = &setup.config;
     let transcript_slot: Mutex<Option<Result<Transcript, String>>> = Mutex::new(None);
     let acoustic_slot: Mutex<Option<Result<AcousticTrack, String>>> = Mutex::new(None);
+    let diarized_slot: Mutex<Option<Result<Diarized, String>>> = Mutex::new(None);
     let utterance_gap = Time::from_secs(config.conversation.utterance_gap_s);
     let mut tap_error = None;
+    // A mono file is diarized; its rate sets the band the voice features use.
+    let mono_rate = {
+        let info = source.info();
+        (info.channels == 1).then_some(info.sample_rate)
+    };
     let mut make_taps = |speakers: &[audio::Speaker]| -> Vec<Box<dyn Tap + '_>> {
         let mut taps: Vec<Box<dyn Tap + '_>> = Vec::new();
+        if let Some(rate) = mono_rate.filter(|_| config.diarize.active()) {
+            match DiarizeTap::new(&config.diarize, band_top_hz(rate), &diarized_slot) {
+                Ok(t) => taps.push(Box::new(t)),
+                Err(e) => tap_error = Some(e.to_string()),
+            }
+        }
         if setup.annotate {
             match AnnotateTap::new(speakers.len(), &config.annotate, &acoustic_slot) {
                 Ok(t) => taps.push(Box::new(t)),
@@ -351,17 +366,30 @@ pub fn analyze_source<'t>(
     if let Some(e) = tap_error {
         return Err(PipelineError::Tap(e));
     }
-    let conv = conversation::analyze(&det.speech, det.duration, &config.conversation);
-    let transcript = match transcript_slot.into_inner().ok().flatten() {
-        Some(Ok(t)) => Some(report::utterances_from(&t, &det.speakers)),
+    let mut det = det;
+    let mut transcript = match transcript_slot.into_inner().ok().flatten() {
+        Some(Ok(t)) => Some(t),
         Some(Err(e)) => return Err(PipelineError::Tap(e)),
         None => None,
     };
-    let acoustic = match acoustic_slot.into_inner().ok().flatten() {
+    let mut acoustic = match acoustic_slot.into_inner().ok().flatten() {
         Some(Ok(a)) => a,
         Some(Err(e)) => return Err(PipelineError::Tap(e)),
         None => AcousticTrack::default(),
     };
+    let diarization = match diarized_slot.into_inner().ok().flatten() {
+        Some(Ok(d)) => Some(apply_diarization(
+            d,
+            &mut det,
+            &mut transcript,
+            &mut acoustic,
+            config,
+        )),
+        Some(Err(e)) => return Err(PipelineError::Tap(e)),
+        None => None,
+    };
+    let conv = conversation::analyze(&det.speech, det.duration, &config.conversation);
+    let transcript = transcript.map(|t| report::utterances_from(&t, &det.speakers));
     let mut report = Report::from_analysis(
         display,
         &det.info,
@@ -375,6 +403,10 @@ pub fn analyze_source<'t>(
         det.warnings,
     );
     report.transcript = transcript;
+    if diarization.is_some() {
+        report.speakers.iter_mut().for_each(|s| s.diarized = true);
+    }
+    report.diarization = diarization;
     if setup.annotate {
         crate::annotate::call::annotate(
             &mut report,
@@ -397,6 +429,38 @@ pub fn analyze_source<'t>(
         audio_s: det.duration.secs(),
         report,
     })
+}
+
+/// Replaces the mono call's one `speaker` with the diarized speakers: their
+/// speech (within the detector's), the transcript split by turns, the
+/// acoustic measurements shared out. Returns the report's note on it.
+fn apply_diarization(
+    d: Diarized,
+    det: &mut pipeline::Detection,
+    transcript: &mut Option<Transcript>,
+    acoustic: &mut AcousticTrack,
+    config: &Config,
+) -> report::DiarizationOut {
+    let mono = det.speech.support();
+    let d = Diarized {
+        speech: d.speech.iter().map(|t| t.intersection(&mono)).collect(),
+    };
+    let gap = Time::from_secs(config.conversation.utterance_gap_s);
+    let split = transcript
+        .as_ref()
+        .map(|t| apply::split_transcript(t, &d.speech, gap));
+    let (applied, order) = apply::name_speakers(&d, split.as_ref(), &config.diarize);
+    *transcript = split.map(|t| apply::reindex_transcript(&t, &order));
+    *acoustic = AcousticTrack {
+        segments: apply::reorder(&apply::split_acoustic(acoustic, &d.speech).segments, &order),
+    };
+    det.speakers = applied.speakers;
+    det.speech = applied.speech;
+    report::DiarizationOut {
+        speakers: det.speakers.len(),
+        agent_rule: applied.rule.map(|r| r.name().to_string()),
+        overlap_s: crate::time::round_ms(d.overlap().total().secs()),
+    }
 }
 
 /// Writes the per-call outputs; returns the paths written.

@@ -2,7 +2,8 @@
 //!
 //! Each table mirrors one stage: `[vad]` ([`VadConfig`]), `[conversation]`
 //! ([`ConversationConfig`]), `[transcribe]` ([`TranscribeConfig`]), `[live]`
-//! ([`LiveConfig`]). Omitted keys keep their defaults; unknown keys
+//! ([`LiveConfig`]), `[diarize]` ([`DiarizeConfig`]). Omitted keys keep their
+//! defaults; unknown keys
 //! are an error (a misspelt threshold must not be silently ignored).
 //! `config/default.toml` lists every key with its default and where the
 //! default comes from; a test keeps it in step with the code.
@@ -10,6 +11,7 @@
 use crate::annotate::AnnotateConfig;
 use crate::annotate::call::ScorecardConfig;
 use crate::conversation::ConversationConfig;
+use crate::diarize::DiarizeConfig;
 use crate::live::LiveConfig;
 use crate::transcribe::TranscribeConfig;
 use crate::vad::VadConfig;
@@ -32,6 +34,8 @@ pub struct Config {
     pub scorecard: ScorecardConfig,
     /// Alerts of the live meter (`hearken live`).
     pub live: LiveConfig,
+    /// Speaker diarization of mono calls.
+    pub diarize: DiarizeConfig,
 }
 
 /// Why a config file was rejected.

@@ -9,6 +9,8 @@
 //! * [`dsp`] turns each channel into 10 ms [`dsp::features::FrameFeatures`];
 //! * [`vad`] decides, per channel and frame, whether its speaker speaks —
 //!   discounting echo of the other channel;
+//! * [`diarize`] splits the speech of a mono call between its speakers
+//!   (voice clustering, resegmentation, overlapped speech);
 //! * [`timeline`] holds speech as sets of intervals, and [`conversation`]
 //!   derives the metrics (talk share, interruptions, silences, turns);
 //! * [`annotate`] measures each utterance: pitch (YIN), loudness, pace and
@@ -43,6 +45,7 @@ pub mod audio;
 pub mod batch;
 pub mod config;
 pub mod conversation;
+pub mod diarize;
 pub mod dsp;
 pub mod eval;
 pub mod formats;

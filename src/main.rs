@@ -96,6 +96,39 @@ struct TranscribeArgs {
     workers: Option<usize>,
 }
 
+/// Mono-call diarization options shared by `analyze` and `eval` (they
+/// override the config's `[diarize]` table).
+#[derive(Args, Clone)]
+struct DiarizeArgs {
+    /// Speakers in a mono call (default 2; 1 keeps one speaker-agnostic speaker).
+    #[arg(long, value_name = "N")]
+    speakers: Option<usize>,
+    /// Mono calls: the first speaker is the customer, not the agent (outbound calls).
+    #[arg(long)]
+    customer_first: bool,
+    /// Do not split mono calls between speakers (one speaker for the channel).
+    #[arg(long)]
+    no_diarize: bool,
+}
+
+impl DiarizeArgs {
+    /// Applies the options to the config; a bad value is an error.
+    fn apply(&self, config: &mut Config) -> Result<()> {
+        let d = &mut config.diarize;
+        if let Some(n) = self.speakers {
+            d.speakers = n;
+        }
+        if self.customer_first {
+            d.agent_first = false;
+        }
+        if self.no_diarize {
+            d.enabled = false;
+        }
+        d.validate()?;
+        Ok(())
+    }
+}
+
 #[derive(Args)]
 struct AnalyzeArgs {
     /// Audio files, or directories searched recursively for .wav/.flac/.mp3.
@@ -123,6 +156,8 @@ struct AnalyzeArgs {
     quiet: bool,
     #[command(flatten)]
     transcribe: TranscribeArgs,
+    #[command(flatten)]
+    diarize: DiarizeArgs,
     /// Agent id from the file name: a regular expression whose first group is the id, e.g. '^([a-z]+)_'.
     #[arg(long, value_name = "REGEX")]
     agent_from: Option<String>,
@@ -248,6 +283,8 @@ struct EvalArgs {
     roles: String,
     #[command(flatten)]
     transcribe: TranscribeArgs,
+    #[command(flatten)]
+    diarize: DiarizeArgs,
 }
 
 fn load_config(path: &Option<PathBuf>) -> Result<Config> {
@@ -325,6 +362,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
         }
     }
     let mut config = load_config(&args.config)?;
+    args.diarize.apply(&mut config)?;
     let transcriber = start_transcriber(&args.transcribe, &mut config, args.quiet)?;
     if transcriber.is_none() {
         if given && formats.iter().any(|f| f.needs_transcript()) {
@@ -568,6 +606,7 @@ fn list_devices() -> Result<ExitCode> {
 
 fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     let mut config = load_config(&args.config)?;
+    args.diarize.apply(&mut config)?;
     let opts = EvalOptions {
         missing_as_empty: args.missing_as_empty,
         collar_s: args.collar,

@@ -48,7 +48,7 @@ fn demo_call_matches_its_golden_report_and_rttm() {
 }
 
 #[test]
-fn reports_validate_and_mono_has_one_speaker() {
+fn reports_validate_and_mono_is_split_into_agent_and_customer() {
     let dir = tempfile::tempdir().unwrap();
     let out = analyze_into(
         dir.path(),
@@ -65,11 +65,62 @@ fn reports_validate_and_mono_has_one_speaker() {
         serde_json::from_str(&fs::read_to_string(dir.path().join("demo-mono.json")).unwrap())
             .unwrap();
     assert_eq!(mono["input"]["format"], "wav/mulaw");
+    assert_eq!(mono["speakers"][0]["id"], "agent");
+    assert_eq!(mono["speakers"][1]["id"], "customer");
+    assert_eq!(mono["speakers"][1]["channel"], 0);
+    assert_eq!(mono["speakers"][1]["diarized"], true);
+    assert_eq!(mono["diarization"]["speakers"], 2);
+    assert_eq!(mono["diarization"]["agent_rule"], "first-speaker-is-agent");
+    let stereo: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("demo-call.json")).unwrap())
+            .unwrap();
+    assert!(
+        stereo.get("diarization").is_none(),
+        "stereo is not diarized"
+    );
+    assert!(stereo["speakers"][0].get("diarized").is_none());
+}
+
+#[test]
+fn no_diarize_keeps_one_speaker_agnostic_mono_speaker() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze_into(dir.path(), &[&sample("demo-mono.wav")], &["--no-diarize"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mono = validate_report(&dir.path().join("demo-mono.json"));
+    assert_eq!(mono["speakers"].as_array().unwrap().len(), 1);
     assert_eq!(mono["speakers"][0]["id"], "speaker");
+    assert!(mono.get("diarization").is_none());
     assert!(
         mono.get("listening").is_none(),
         "no agent/customer: no listening figure"
     );
+    // --speakers 1 is the same switch.
+    let dir1 = tempfile::tempdir().unwrap();
+    let out = analyze_into(
+        dir1.path(),
+        &[&sample("demo-mono.wav")],
+        &["--speakers", "1"],
+    );
+    assert!(out.status.success());
+    let one = validate_report(&dir1.path().join("demo-mono.json"));
+    assert_eq!(one["speakers"][0]["id"], "speaker");
+}
+
+#[test]
+fn an_impossible_speaker_count_is_one_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = analyze_into(
+        dir.path(),
+        &[&sample("demo-mono.wav")],
+        &["--speakers", "9"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("speakers") && err.contains("1 to 8"), "{err}");
 }
 
 #[test]

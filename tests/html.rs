@@ -635,8 +635,9 @@ fn browser_draws_the_demo_call() {
 
     let mono = dir.path().join("demo-mono.html");
     let (dom, _, _) = drawn_cleanly(&bin, &mono);
-    assert_eq!(timeline_svg(&dom).matches("class=\"lane-bg\"").count(), 1);
-    assert!(timeline_svg(&dom).contains(">speaker<title>speaker</title></text>"));
+    // A mono call is diarized: one lane per diarized speaker.
+    assert_eq!(timeline_svg(&dom).matches("class=\"lane-bg\"").count(), 2);
+    assert!(timeline_svg(&dom).contains(">customer<title>customer</title></text>"));
     screenshot(&bin, &mono, "demo-mono", (1400, 700));
 
     let index = dir.path().join("index.html");

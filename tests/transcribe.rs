@@ -119,8 +119,10 @@ fn demo_call_transcript_is_accurate_timed_and_attributed() {
     );
 }
 
+/// With diarization off (`--no-diarize`), a mono call keeps one
+/// speaker-agnostic transcript (diarized transcripts: tests/mono.rs).
 #[test]
-fn mono_calls_get_one_speaker_agnostic_transcript() {
+fn undiarized_mono_calls_get_one_speaker_agnostic_transcript() {
     let Some(model) = model() else { return };
     if !cfg!(feature = "transcribe") {
         return;
@@ -129,6 +131,7 @@ fn mono_calls_get_one_speaker_agnostic_transcript() {
     let out = hearken_os(&[
         "analyze".as_ref(),
         "--quiet".as_ref(),
+        "--no-diarize".as_ref(),
         "--model".as_ref(),
         model.as_os_str(),
         "--out".as_ref(),

@@ -225,6 +225,11 @@ impl Counts {
         put("silence_time_recall", self.silence_time.recall());
         put("talk_share_abs_error", self.talk_share.value());
         put("der", self.diarization.rate());
+        let d = &self.diarization;
+        let part = |x: f64| (d.total > 0.0).then(|| x / d.total);
+        put("der_miss", part(d.miss));
+        put("der_false_alarm", part(d.false_alarm));
+        put("der_confusion", part(d.confusion));
         put("jer", self.jaccard.value());
         put(
             "wer",

@@ -76,6 +76,10 @@ pub struct Report {
     /// The agent's active-listening scorecard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scorecard: Option<Scorecard>,
+    /// How a mono call's voice was split between speakers (diarized calls
+    /// only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diarization: Option<DiarizationOut>,
     /// Problems that did not stop the analysis.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -103,6 +107,23 @@ pub struct SpeakerOut {
     pub id: String,
     /// Zero-based file channel.
     pub channel: usize,
+    /// The speaker was found by diarizing a mono channel (absent: the
+    /// speaker is the whole channel).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diarized: bool,
+}
+
+/// `diarization` section: how the voice of a mono call was split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiarizationOut {
+    /// Speakers the voice was split into.
+    pub speakers: usize,
+    /// How the agent was chosen (two speakers): `greeting`,
+    /// `first-speaker-is-agent` or `first-speaker-is-customer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_rule: Option<String>,
+    /// Speech attributed to two speakers at once, s.
+    pub overlap_s: f64,
 }
 
 /// One entry of `interruptions`.
@@ -568,6 +589,7 @@ impl Report {
                 .map(|s| SpeakerOut {
                     id: s.id.clone(),
                     channel: s.channel,
+                    diarized: false,
                 })
                 .collect(),
             speech: speech
@@ -626,6 +648,7 @@ impl Report {
             tone: None,
             language: None,
             scorecard: None,
+            diarization: None,
             warnings,
         }
     }
