@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The demo call's reference (RTTM and UEM), renamed to the mono file's id.
 fn mono_reference(dir: &Path) {
@@ -65,25 +65,9 @@ fn demo_mono_is_diarized_within_the_der_bound() {
     assert!(share < 10.0, "talk-share error {share} points");
 }
 
-fn model() -> Option<PathBuf> {
-    let p = std::env::var_os("HEARKEN_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models/ggml-tiny.en-q8_0.bin"));
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("HEARKEN_REQUIRE_MODEL").is_err(),
-        "{} is missing: run scripts/fetch-model.sh",
-        p.display()
-    );
-    eprintln!("no Whisper model: mono transcript test skipped");
-    None
-}
-
 #[test]
 fn demo_mono_transcript_is_split_between_agent_and_customer() {
-    let Some(model) = model() else { return };
+    let Some(model) = whisper_model() else { return };
     if !cfg!(feature = "transcribe") {
         return;
     }

@@ -6,25 +6,10 @@ mod common;
 
 use common::*;
 use std::fs;
-use std::path::PathBuf;
-
-fn model() -> Option<PathBuf> {
-    let p = root().join("models/ggml-tiny.en-q8_0.bin");
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("HEARKEN_REQUIRE_MODEL").is_err(),
-        "{} is missing: run scripts/fetch-model.sh",
-        p.display()
-    );
-    eprintln!("no Whisper model: transcription tests skipped (scripts/fetch-model.sh installs it)");
-    None
-}
 
 #[test]
 fn demo_call_transcript_is_accurate_timed_and_attributed() {
-    let Some(model) = model() else { return };
+    let Some(model) = whisper_model() else { return };
     if !cfg!(feature = "transcribe") {
         return;
     }
@@ -123,7 +108,7 @@ fn demo_call_transcript_is_accurate_timed_and_attributed() {
 /// speaker-agnostic transcript (diarized transcripts: tests/mono.rs).
 #[test]
 fn undiarized_mono_calls_get_one_speaker_agnostic_transcript() {
-    let Some(model) = model() else { return };
+    let Some(model) = whisper_model() else { return };
     if !cfg!(feature = "transcribe") {
         return;
     }
@@ -180,7 +165,7 @@ fn a_missing_or_damaged_model_is_one_line_with_the_fix() {
 
     // A truncated model file: caught before whisper.cpp sees it.
     let damaged = dir.path().join("cut.bin");
-    let bytes = match model() {
+    let bytes = match whisper_model() {
         Some(m) => fs::read(m).unwrap()[..1_000_000].to_vec(),
         None => b"ggml? not really".to_vec(),
     };

@@ -125,3 +125,26 @@ pub fn have_sox() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// The Whisper model the transcription tests use: `HEARKEN_MODEL`, or the
+/// one `scripts/fetch-model.sh` installs. `None` (the caller skips, saying
+/// so) when it is missing, unless `HEARKEN_REQUIRE_MODEL` is set, as in CI:
+/// then a missing model fails the test.
+pub fn whisper_model() -> Option<PathBuf> {
+    let p = std::env::var_os("HEARKEN_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("models/ggml-tiny.en-q8_0.bin"));
+    if p.exists() {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("HEARKEN_REQUIRE_MODEL").is_err(),
+        "{} is missing: run scripts/fetch-model.sh",
+        p.display()
+    );
+    eprintln!(
+        "no Whisper model at {}: test skipped (scripts/fetch-model.sh installs it)",
+        p.display()
+    );
+    None
+}
