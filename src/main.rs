@@ -341,8 +341,22 @@ fn start_transcriber(
     Ok(Some(Transcriber::start(engine, config.transcribe.workers)?))
 }
 
+/// The `--format` names, checked: an unknown one is an error naming the choices.
+fn parse_formats(names: &[String]) -> Result<BTreeSet<OutputFormat>> {
+    names
+        .iter()
+        .map(|f| {
+            OutputFormat::parse(f).with_context(|| {
+                format!(
+                    "unknown output format {f:?} (choose from {})",
+                    OutputFormat::NAMES.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
 fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
-    let mut formats = BTreeSet::new();
     let defaults = ["json", "rttm", "csv", "srt", "vtt", "txt"].map(String::from);
     let given = !args.format.is_empty();
     let asked = if given {
@@ -350,17 +364,7 @@ fn analyze(args: AnalyzeArgs, cancel: &AtomicBool) -> Result<ExitCode> {
     } else {
         &defaults[..]
     };
-    for f in asked {
-        match OutputFormat::parse(f) {
-            Some(x) => {
-                formats.insert(x);
-            }
-            None => bail!(
-                "unknown output format {f:?} (choose from {})",
-                OutputFormat::NAMES.join(", ")
-            ),
-        }
-    }
+    let mut formats = parse_formats(asked)?;
     let mut config = load_config(&args.config)?;
     args.diarize.apply(&mut config)?;
     let transcriber = start_transcriber(&args.transcribe, &mut config, args.quiet)?;
@@ -449,18 +453,7 @@ fn live(args: LiveArgs, stop: &Arc<AtomicBool>) -> Result<ExitCode> {
         Some(d) => Some(Time::from_secs(d)),
         None => None,
     };
-    let mut formats = BTreeSet::new();
-    for f in &args.format {
-        match OutputFormat::parse(f) {
-            Some(x) => {
-                formats.insert(x);
-            }
-            None => bail!(
-                "unknown output format {f:?} (choose from {})",
-                OutputFormat::NAMES.join(", ")
-            ),
-        }
-    }
+    let formats = parse_formats(&args.format)?;
     let mut config = load_config(&args.config)?;
     config.live.validate()?;
     let mut whisper = args.whisper.clone();

@@ -431,3 +431,28 @@ fn ctrl_c_stops_cleanly_without_half_written_outputs() {
     // Every report that exists is complete and valid.
     assert_eq!(validate_dir(out_dir.path()), reports);
 }
+
+#[test]
+fn an_unknown_output_format_is_one_line_naming_the_choices() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hearken"))
+        .args([
+            "analyze",
+            "--no-transcribe",
+            "--format",
+            "json,nope",
+            "--out",
+        ])
+        .arg(dir.path())
+        .arg(sample("demo-call.wav"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("\"nope\"") && stderr.contains("json, rttm"),
+        "{stderr}"
+    );
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
+}
