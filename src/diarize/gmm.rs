@@ -219,16 +219,8 @@ impl Gmm {
     /// Per-component joint log densities `ln w_m N(x; μ_m, Σ_m)` into `out`;
     /// returns their log-sum (the frame's log-likelihood).
     pub fn component_log_probs(&self, x: &[f32], out: &mut [f32]) -> f32 {
-        let dim = self.dim;
         for (m, o) in out.iter_mut().enumerate().take(self.components()) {
-            let mu = &self.means[m * dim..(m + 1) * dim];
-            let iv = &self.inv_vars[m * dim..(m + 1) * dim];
-            let mut q = 0.0f32;
-            for d in 0..dim {
-                let e = x[d] - mu[d];
-                q += e * e * iv[d];
-            }
-            *o = self.consts[m] - 0.5 * q;
+            *o = self.log_density(x, m);
         }
         log_sum_exp(&out[..self.components()])
     }
@@ -255,20 +247,35 @@ impl Gmm {
     /// rest contribute little for a model adapted from the one that made
     /// the shortlist; Reynolds et al. 2000 score the same way).
     pub fn shortlist_ll(&self, x: &[f32], list: &[u8]) -> f32 {
-        let dim = self.dim;
         let mut lp = [f32::NEG_INFINITY; 16];
+        let n = self.shortlist_log_densities(x, list, &mut lp);
+        log_sum_exp(&lp[..n])
+    }
+
+    /// `ln w_m N(x; μ_m, Σ_m)` of the components in `list` (at most 16)
+    /// into `lp`; returns how many were written.
+    fn shortlist_log_densities(&self, x: &[f32], list: &[u8], lp: &mut [f32; 16]) -> usize {
         for (o, &m) in lp.iter_mut().zip(list) {
-            let m = m as usize;
-            let mu = &self.means[m * dim..(m + 1) * dim];
-            let iv = &self.inv_vars[m * dim..(m + 1) * dim];
-            let mut q = 0.0f32;
-            for d in 0..dim {
-                let e = x[d] - mu[d];
-                q += e * e * iv[d];
-            }
-            *o = self.consts[m] - 0.5 * q;
+            *o = self.log_density(x, m as usize);
         }
-        log_sum_exp(&lp[..list.len().min(16)])
+        list.len().min(16)
+    }
+
+    /// `ln w_m N(x; μ_m, Σ_m)` of component `m` (diagonal covariance).
+    fn log_density(&self, x: &[f32], m: usize) -> f32 {
+        let dim = self.dim;
+        let mu = &self.means[m * dim..(m + 1) * dim];
+        let iv = &self.inv_vars[m * dim..(m + 1) * dim];
+        let q: f32 = x
+            .iter()
+            .zip(mu)
+            .zip(iv)
+            .map(|((&xd, &md), &ivd)| {
+                let e = xd - md;
+                e * e * ivd
+            })
+            .sum();
+        self.consts[m] - 0.5 * q
     }
 
     /// Accumulates zeroth- and first-order statistics of `x` with the
@@ -276,18 +283,7 @@ impl Gmm {
     pub fn accumulate_shortlist(&self, x: &[f32], list: &[u8], stats: &mut Stats) {
         let dim = self.dim;
         let mut lp = [f32::NEG_INFINITY; 16];
-        let n = list.len().min(16);
-        for (o, &m) in lp.iter_mut().zip(list) {
-            let m = m as usize;
-            let mu = &self.means[m * dim..(m + 1) * dim];
-            let iv = &self.inv_vars[m * dim..(m + 1) * dim];
-            let mut q = 0.0f32;
-            for d in 0..dim {
-                let e = x[d] - mu[d];
-                q += e * e * iv[d];
-            }
-            *o = self.consts[m] - 0.5 * q;
-        }
+        let n = self.shortlist_log_densities(x, list, &mut lp);
         let ll = log_sum_exp(&lp[..n]);
         for (i, &m) in list.iter().enumerate().take(n) {
             let g = (lp[i] - ll).exp();
