@@ -445,9 +445,7 @@ pub fn diarize_traced(
 
     // Resegmentation rounds.
     let min_turn = (cfg.min_turn_ms as usize / 10).max(1);
-    let mut decoder = Viterbi::default();
-    let mut path = Vec::new();
-    let mut scores = Vec::new();
+    let mut decoding = RunDecoder::default();
     for _ in 0..cfg.iterations.max(1) {
         let models = speaker_models(&feats, &ubm, &shortlist, &label, k, cfg.relevance);
         let topo = Topology {
@@ -455,17 +453,10 @@ pub fn diarize_traced(
             switch: vec![cfg.switch_penalty; k * k],
             start: vec![0.0; k],
         };
-        for r in 0..feats.runs.len() {
-            let (s, _) = feats.runs[r];
-            feats.run(r, &mut buf);
-            scores.clear();
-            for (i, row) in buf.chunks_exact(DIM).enumerate() {
-                let list = &shortlist[(s + i) * SHORTLIST..(s + i + 1) * SHORTLIST];
-                scores.extend(models.iter().map(|m| m.shortlist_ll(row, list)));
-            }
-            decoder.decode(&topo, &scores, &mut path);
-            label[s..s + path.len()].copy_from_slice(&path);
-        }
+        let states: Vec<&Gmm> = models.iter().collect();
+        decoding.decode(&feats, &shortlist, &states, &topo, |s, path| {
+            label[s..s + path.len()].copy_from_slice(path);
+        });
         trace("resegmented", &as_bits(&label));
     }
 
@@ -521,16 +512,12 @@ pub fn diarize_traced(
                 switch,
                 start,
             };
-            for r in 0..feats.runs.len() {
-                let (s, _) = feats.runs[r];
-                feats.run(r, &mut buf);
-                scores.clear();
-                for (i, row) in buf.chunks_exact(DIM).enumerate() {
-                    let list = &shortlist[(s + i) * SHORTLIST..(s + i + 1) * SHORTLIST];
-                    scores.extend(models.iter().map(|m| m.shortlist_ll(row, list)));
-                    scores.extend(pair_models.iter().map(|(_, m)| m.shortlist_ll(row, list)));
-                }
-                decoder.decode(&topo, &scores, &mut path);
+            // States: the k voices alone, then the pairs.
+            let states: Vec<&Gmm> = models
+                .iter()
+                .chain(pair_models.iter().map(|(_, m)| m))
+                .collect();
+            decoding.decode(&feats, &shortlist, &states, &topo, |s, path| {
                 for (i, &st) in path.iter().enumerate() {
                     let st = st as usize;
                     bits[s + i] = if st < k {
@@ -540,12 +527,50 @@ pub fn diarize_traced(
                         (1 << x) | (1 << y)
                     };
                 }
-            }
+            });
         }
     }
     Labels {
         speakers: k,
         bits: in_order_of_appearance(&bits, k),
+    }
+}
+
+/// Viterbi decoding of every speech run, with its buffers kept from one
+/// pass to the next.
+#[derive(Default)]
+struct RunDecoder {
+    viterbi: Viterbi,
+    frames: Vec<f32>,
+    scores: Vec<f32>,
+    path: Vec<u8>,
+}
+
+impl RunDecoder {
+    /// Decodes each speech run of `feats` under `topo`, every frame scored
+    /// by `states` (one model per state, in state order) over its
+    /// component shortlist; `write(first_frame, path)` receives each run's
+    /// best state path.
+    fn decode(
+        &mut self,
+        feats: &Features<'_>,
+        shortlist: &[u8],
+        states: &[&Gmm],
+        topo: &Topology,
+        mut write: impl FnMut(usize, &[u8]),
+    ) {
+        for r in 0..feats.runs.len() {
+            let (s, _) = feats.runs[r];
+            feats.run(r, &mut self.frames);
+            self.scores.clear();
+            for (i, row) in self.frames.chunks_exact(DIM).enumerate() {
+                let list = &shortlist[(s + i) * SHORTLIST..(s + i + 1) * SHORTLIST];
+                self.scores
+                    .extend(states.iter().map(|m| m.shortlist_ll(row, list)));
+            }
+            self.viterbi.decode(topo, &self.scores, &mut self.path);
+            write(s, &self.path);
+        }
     }
 }
 
