@@ -67,26 +67,10 @@ fn demo_mono_is_diarized_within_the_der_bound() {
 
 #[test]
 fn demo_mono_transcript_is_split_between_agent_and_customer() {
-    let Some(model) = whisper_model() else { return };
-    if !cfg!(feature = "transcribe") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = hearken_os(&[
-        "analyze".as_ref(),
-        "--quiet".as_ref(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-        sample("demo-mono.wav").as_os_str(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r = validate_report(&dir.path().join("demo-mono.json"));
+    let Some(r) = transcribe_sample("demo-mono.wav", &[], dir.path()) else {
+        return;
+    };
     let utts = r["transcript"].as_array().expect("a transcript");
     let who = |id: &str| utts.iter().filter(|u| u["speaker"] == id).count();
     assert!(who("agent") > 0 && who("customer") > 0, "{utts:?}");

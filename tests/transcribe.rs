@@ -9,28 +9,14 @@ use std::fs;
 
 #[test]
 fn demo_call_transcript_is_accurate_timed_and_attributed() {
-    let Some(model) = whisper_model() else { return };
-    if !cfg!(feature = "transcribe") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = hearken_os(&[
-        "analyze".as_ref(),
-        "--quiet".as_ref(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--format".as_ref(),
-        "json,rttm,srt,vtt,txt,stm".as_ref(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-        sample("demo-call.wav").as_os_str(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = validate_report(&dir.path().join("demo-call.json"));
+    let Some(report) = transcribe_sample(
+        "demo-call.wav",
+        &["--format", "json,rttm,srt,vtt,txt,stm"],
+        dir.path(),
+    ) else {
+        return;
+    };
     let transcript = report["transcript"]
         .as_array()
         .expect("a transcript section");
@@ -108,27 +94,10 @@ fn demo_call_transcript_is_accurate_timed_and_attributed() {
 /// speaker-agnostic transcript (diarized transcripts: tests/mono.rs).
 #[test]
 fn undiarized_mono_calls_get_one_speaker_agnostic_transcript() {
-    let Some(model) = whisper_model() else { return };
-    if !cfg!(feature = "transcribe") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
-    let out = hearken_os(&[
-        "analyze".as_ref(),
-        "--quiet".as_ref(),
-        "--no-diarize".as_ref(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--out".as_ref(),
-        dir.path().as_os_str(),
-        sample("demo-mono.wav").as_os_str(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = validate_report(&dir.path().join("demo-mono.json"));
+    let Some(report) = transcribe_sample("demo-mono.wav", &["--no-diarize"], dir.path()) else {
+        return;
+    };
     let t = report["transcript"].as_array().unwrap();
     assert!(!t.is_empty());
     assert!(t.iter().all(|u| u["speaker"] == "speaker"));

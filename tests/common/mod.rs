@@ -148,3 +148,32 @@ pub fn whisper_model() -> Option<PathBuf> {
     );
     None
 }
+
+/// `hearken analyze --quiet --model MODEL [extra...] --out DIR samples/NAME`
+/// with the Whisper model, asserting success; returns the validated
+/// report. `None` (the test skips) without a model or without the
+/// `transcribe` feature.
+pub fn transcribe_sample(name: &str, extra: &[&str], out: &Path) -> Option<serde_json::Value> {
+    let model = whisper_model()?;
+    if !cfg!(feature = "transcribe") {
+        return None;
+    }
+    let mut args: Vec<&std::ffi::OsStr> = vec!["analyze".as_ref(), "--quiet".as_ref()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    let wav = sample(name);
+    args.extend([
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        wav.as_os_str(),
+    ]);
+    let run = hearken_os(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stem = Path::new(name).file_stem().expect("a file name");
+    Some(validate_report(&out.join(stem).with_extension("json")))
+}
