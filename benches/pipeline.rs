@@ -13,9 +13,14 @@
 //! * `vad_metrics/16k_stereo`: frame features, the voice detector (both
 //!   channels, echo model included) and the conversation metrics of a 16 kHz
 //!   stereo call (target: 3,000× real time);
-//! * `resample/*`, `features/*`, `vad/*`, `metrics/*`: the stages alone.
+//! * `resample/*`, `features/*`, `vad/*`, `metrics/*`: the stages alone;
+//! * `annotate/pitch_16k_mono`: the YIN tracker on every other 10 ms frame
+//!   of one channel, as the pipeline's default `pitch_stride` asks (the
+//!   pipeline analyses only the periodic speech frames among them, about a
+//!   quarter, so this is its worst case).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hearken::annotate::pitch::{PitchConfig, PitchTracker};
 use hearken::audio::{self, ChannelResampler, wav};
 use hearken::conversation::{self, ConversationConfig};
 use hearken::dsp::features::{FeatureExtractor, FrameFeatures};
@@ -169,5 +174,26 @@ fn vad_and_metrics(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode_resample_frame, vad_and_metrics);
+fn pitch(c: &mut Criterion) {
+    let (rate, ch) = sample();
+    let x16 = to_16k(rate, &ch);
+    let secs = x16[0].len() as f64 / 16_000.0;
+    let mut tracker = PitchTracker::new(PitchConfig::default()).expect("default config");
+    let mut out = Vec::with_capacity(x16[0].len() / 160 + 2);
+    let mut g = c.benchmark_group("annotate");
+    g.throughput(Throughput::Elements(secs.round() as u64));
+    g.bench_function("pitch_16k_mono", |b| {
+        b.iter(|| {
+            out.clear();
+            for block in x16[0].chunks(8192) {
+                tracker.push_selected(block, &mut out, |i| i % 2 == 0);
+            }
+            tracker.finish(&mut out);
+            black_box(out.len())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, decode_resample_frame, vad_and_metrics, pitch);
 criterion_main!(benches);

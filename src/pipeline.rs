@@ -318,10 +318,20 @@ pub fn run(
         // Taps: each on its own thread.
         let mut tap_threads = Vec::new();
         for (mut tap, (_, rx)) in taps.into_iter().zip(tap_channels) {
+            let sample_pools = sample_pools.clone();
             tap_threads.push(scope.spawn(move || -> Result<Box<dyn Tap + '_>, String> {
                 for msg in rx.iter() {
                     match msg {
-                        TapMsg::Audio(c, start, s) => tap.audio(c, start, &s)?,
+                        TapMsg::Audio(c, start, s) => {
+                            tap.audio(c, start, &s)?;
+                            // The last reader returns the buffer to the
+                            // resampler's pool: a tap that is usually
+                            // behind the feature stage would otherwise
+                            // make every block a fresh allocation.
+                            if let Ok(s) = Arc::try_unwrap(s) {
+                                sample_pools[c].give(s);
+                            }
+                        }
                         TapMsg::Segment(seg) => tap.segment(&seg)?,
                         TapMsg::Frames(f, scores, active) => {
                             tap.frames(&f, &scores)?;
