@@ -317,7 +317,7 @@ impl PitchTracker {
 
     /// Feeds samples (16 kHz mono, any chunk size); appends one frame per
     /// completed analysis span to `out`. Nothing is allocated here beyond
-    /// what `out` needs to grow and, once, room for the largest chunk.
+    /// what `out` needs to grow.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<PitchFrame>) {
         self.push_selected(samples, out, |_| true);
     }
@@ -331,59 +331,37 @@ impl PitchTracker {
         &mut self,
         samples: &[f32],
         out: &mut Vec<PitchFrame>,
-        wanted: impl FnMut(i64) -> bool,
-    ) {
-        self.append(samples);
-        self.analyse_until(i64::MAX, out, wanted);
-    }
-
-    /// Buffers samples without analysing them (see
-    /// [`PitchTracker::analyse_until`]). The pipeline's audio arrives
-    /// seconds before the voice detector's verdict on it; keeping it here
-    /// copies each sample once, where a queue in front of the tracker would
-    /// copy it three times.
-    pub fn append(&mut self, samples: &[f32]) {
-        self.pushed += samples.len() as u64;
-        if self.start + self.filled + samples.len() > self.buf.len() {
-            // Moving the live part costs its length: worth it once the
-            // consumed part before it is at least as long (each sample is
-            // then moved at most once on average); else the buffer grows.
-            if self.start >= self.filled {
-                self.compact();
-            }
-            let end = self.start + self.filled + samples.len();
-            if end > self.buf.len() {
-                self.buf.resize(end, 0.0);
-            }
-        }
-        let at = self.start + self.filled;
-        self.buf[at..at + samples.len()].copy_from_slice(samples);
-        self.filled += samples.len();
-    }
-
-    /// Emits the frames before `limit` whose spans are buffered, analysing
-    /// those for which `wanted(index)` is true.
-    pub fn analyse_until(
-        &mut self,
-        limit: i64,
-        out: &mut Vec<PitchFrame>,
         mut wanted: impl FnMut(i64) -> bool,
     ) {
+        let mut rest = samples;
+        self.pushed += samples.len() as u64;
         // A frame is analysed once its span and the FIR's reach past it are
         // in (`filled` counts from `start`).
         let need = self.span + self.fir.len();
-        while self.next < limit && self.filled >= need {
-            if wanted(self.next) {
-                out.push(self.analyse());
-            } else {
-                out.push(PitchFrame {
-                    index: self.next,
-                    hz: None,
-                    aperiodicity: 1.0,
-                    level_db: FLOOR_DB,
-                });
+        while !rest.is_empty() {
+            let room = self.buf.len() - (self.start + self.filled);
+            if room == 0 {
+                self.compact();
+                continue;
             }
-            self.advance();
+            let take = (need - self.filled).min(rest.len()).min(room);
+            let at = self.start + self.filled;
+            self.buf[at..at + take].copy_from_slice(&rest[..take]);
+            self.filled += take;
+            rest = &rest[take..];
+            if self.filled == need {
+                if wanted(self.next) {
+                    out.push(self.analyse());
+                } else {
+                    out.push(PitchFrame {
+                        index: self.next,
+                        hz: None,
+                        aperiodicity: 1.0,
+                        level_db: FLOOR_DB,
+                    });
+                }
+                self.advance();
+            }
         }
     }
 
@@ -394,17 +372,12 @@ impl PitchTracker {
         let total = self.pushed.div_ceil(HOP as u64) as i64;
         let need = self.span + self.fir.len();
         while self.next < total {
-            if self.filled < need {
-                if self.start + need > self.buf.len() {
-                    self.compact();
-                }
-                if self.start + need > self.buf.len() {
-                    self.buf.resize(self.start + need, 0.0);
-                }
-                let from = self.start + self.filled;
-                self.buf[from..self.start + need].fill(0.0);
-                self.filled = need;
+            if self.start + need > self.buf.len() {
+                self.compact();
             }
+            let from = self.start + self.filled;
+            self.buf[from..self.start + need].fill(0.0);
+            self.filled = need;
             out.push(self.analyse());
             self.advance();
         }
@@ -418,8 +391,8 @@ impl PitchTracker {
         self.next += 1;
     }
 
-    /// Moves the live part of the buffer to its front (when the consumed
-    /// part before it is at least as long, not every frame).
+    /// Moves the live part of the buffer to its front (every
+    /// [`SHIFT_EVERY`] frames, not every frame).
     fn compact(&mut self) {
         let live = self.start..self.start + self.filled;
         self.buf.copy_within(live, 0);
@@ -1017,38 +990,6 @@ mod tests {
                 assert_eq!(f.index, i as i64);
             }
         }
-    }
-
-    /// The pipeline appends audio seconds before it knows which frames to
-    /// analyse: buffering, then analysing in uneven steps, must give the
-    /// frames that pushing gives, also when a step ends mid-buffer and the
-    /// buffer is compacted or grown in between.
-    #[test]
-    fn appending_ahead_then_analysing_equals_pushing() {
-        let x: Vec<f32> = mix(&pulses(173.0, 24_000), 0.05, None, 3)
-            .into_iter()
-            .chain(vec![0.0; 4000])
-            .chain(mix(&sine(120.0, 20_000), 0.1, None, 4))
-            .collect();
-        let wanted = |i: i64| i % 3 != 1;
-        let mut t = PitchTracker::new(PitchConfig::default()).unwrap();
-        let mut whole = Vec::new();
-        t.push_selected(&x, &mut whole, wanted);
-        t.finish(&mut whole);
-
-        let mut t = PitchTracker::new(PitchConfig::default()).unwrap();
-        let mut out = Vec::new();
-        let mut limit = 0;
-        for (k, c) in x.chunks(8192).enumerate() {
-            t.append(c);
-            // Verdicts lag the audio by a varying number of frames.
-            limit += [10, 90, 25, 60][k % 4];
-            t.analyse_until(limit, &mut out, wanted);
-            assert!(out.last().is_none_or(|f| f.index < limit));
-        }
-        t.analyse_until(i64::MAX, &mut out, wanted);
-        t.finish(&mut out);
-        assert_eq!(out, whole);
     }
 
     #[test]

@@ -10,16 +10,14 @@
 //! frame of speech, not per frame of the call, and no audio is kept.
 //!
 //! Audio (from the resampler) and features (from the detector) arrive on
-//! different threads, the audio seconds earlier (the channels between the
-//! stages are deep). The tracker buffers the audio as it comes (one copy)
-//! and analyses its frames only as far as features have arrived, so each
-//! frame's analyse-or-skip decision is known.
+//! different threads; audio is fed to the tracker only as far as features
+//! have arrived, so each frame's analyse-or-skip decision is known.
 
 use super::pace::{SyllableConfig, acoustic_pace};
 use super::pitch::{PitchFrame, PitchTracker};
 use crate::dsp::features::{BAND_HI_HZ, BAND_LO_HZ, FLOOR_DB, FrameFeatures, N_BANDS, db};
 use crate::pipeline::Tap;
-use crate::time::Time;
+use crate::time::{HOP, Time};
 use crate::timeline::Span;
 use crate::vad::Segment;
 use std::collections::VecDeque;
@@ -91,8 +89,10 @@ struct Pre {
 }
 
 struct Channel {
-    /// Holds the audio until the features of its frames are known.
     tracker: PitchTracker,
+    audio: VecDeque<f32>,
+    /// Samples handed to the tracker so far.
+    pushed: u64,
     pre: VecDeque<Pre>,
     recs: VecDeque<Rec>,
     pending: VecDeque<Span>,
@@ -105,6 +105,7 @@ pub struct AnnotateTap<'a> {
     channels: Vec<Channel>,
     syllables: SyllableConfig,
     env_bands: [bool; N_BANDS],
+    latency: u64,
     /// Pitch is measured on frames whose index is a multiple of this.
     stride: i64,
     out: &'a Mutex<Option<Result<AcousticTrack, String>>>,
@@ -120,10 +121,14 @@ impl<'a> AnnotateTap<'a> {
         config.validate()?;
         let (pitch, syllables) = (&config.pitch, &config.syllables);
         let mut channels = Vec::with_capacity(speakers);
+        let mut latency = 0;
         for _ in 0..speakers {
             let tracker = PitchTracker::new(pitch.clone())?;
+            latency = tracker.latency() as u64;
             channels.push(Channel {
                 tracker,
+                audio: VecDeque::new(),
+                pushed: 0,
                 pre: VecDeque::new(),
                 recs: VecDeque::new(),
                 pending: VecDeque::new(),
@@ -145,6 +150,7 @@ impl<'a> AnnotateTap<'a> {
             channels,
             syllables: syllables.clone(),
             env_bands,
+            latency,
             stride: i64::from(config.pitch_stride.max(1)),
             out,
         })
@@ -154,31 +160,43 @@ impl<'a> AnnotateTap<'a> {
     /// into records, and condenses finished segments.
     fn advance(&mut self, c: usize) {
         let ch = &mut self.channels[c];
-        // The tracker holds the audio; its frames are analysed as far as
-        // features (the analyse-or-skip decision) are known.
+        // Frame i comes out of the tracker once (i+1)·HOP + latency samples
+        // are in; features are known up to the last `pre` entry.
         if let Some(last) = ch.pre.back().map(|p| p.index) {
-            let pre = &ch.pre;
-            let base = pre.front().map_or(0, |p| p.index);
-            let wanted = |i: i64| {
-                usize::try_from(i - base)
-                    .ok()
-                    .and_then(|k| pre.get(k))
-                    .is_some_and(|p| p.candidate)
-            };
-            ch.frames_out.clear();
-            ch.tracker
-                .analyse_until(last + 1, &mut ch.frames_out, wanted);
-            for f in ch.frames_out.drain(..) {
-                while ch.pre.front().is_some_and(|p| p.index < f.index) {
-                    ch.pre.pop_front();
-                }
-                if let Some(p) = ch.pre.pop_front() {
-                    ch.recs.push_back(Rec {
-                        index: p.index,
-                        pitch: f.hz.unwrap_or(0.0),
-                        level_db: p.level_db,
-                        env_db: p.env_db,
-                    });
+            let limit = ((last + 1) as u64 * HOP as u64 + self.latency).saturating_sub(ch.pushed);
+            let n = (limit as usize).min(ch.audio.len());
+            if n > 0 {
+                let (a, b) = ch.audio.as_slices();
+                let (first, second) = if n <= a.len() {
+                    (&a[..n], &b[..0])
+                } else {
+                    (a, &b[..n - a.len()])
+                };
+                let pre = &ch.pre;
+                let base = pre.front().map_or(0, |p| p.index);
+                let wanted = |i: i64| {
+                    usize::try_from(i - base)
+                        .ok()
+                        .and_then(|k| pre.get(k))
+                        .is_some_and(|p| p.candidate)
+                };
+                ch.frames_out.clear();
+                ch.tracker.push_selected(first, &mut ch.frames_out, wanted);
+                ch.tracker.push_selected(second, &mut ch.frames_out, wanted);
+                ch.audio.drain(..n);
+                ch.pushed += n as u64;
+                for f in ch.frames_out.drain(..) {
+                    while ch.pre.front().is_some_and(|p| p.index < f.index) {
+                        ch.pre.pop_front();
+                    }
+                    if let Some(p) = ch.pre.pop_front() {
+                        ch.recs.push_back(Rec {
+                            index: p.index,
+                            pitch: f.hz.unwrap_or(0.0),
+                            level_db: p.level_db,
+                            env_db: p.env_db,
+                        });
+                    }
                 }
             }
         }
@@ -242,7 +260,7 @@ impl<'a> AnnotateTap<'a> {
 
 impl Tap for AnnotateTap<'_> {
     fn audio(&mut self, channel: usize, _start: Time, samples: &[f32]) -> Result<(), String> {
-        self.channels[channel].tracker.append(samples);
+        self.channels[channel].audio.extend(samples.iter().copied());
         self.advance(channel);
         Ok(())
     }
