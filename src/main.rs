@@ -272,6 +272,9 @@ struct EvalArgs {
     /// Print a Markdown table.
     #[arg(long)]
     markdown: bool,
+    /// Also write every event (interruptions, backchannels, overlaps, silences) of both sides, matched or not, as TSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
     /// Score reference files without a hypothesis as empty hypotheses (all miss), as md-eval does, instead of stopping.
     #[arg(long)]
     missing_as_empty: bool,
@@ -642,6 +645,10 @@ fn evaluate(args: EvalArgs, cancel: &AtomicBool) -> Result<ExitCode> {
         eprintln!("warning: no hypothesis for {id:?}: scored as empty (all miss)");
     }
     let result = eval::evaluate(&refs, &hyps, &opts)?;
+    if let Some(path) = &args.events {
+        hearken::report::write_atomic(path, result.events_tsv().as_bytes())
+            .with_context(|| format!("{}: cannot write the events", path.display()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result.to_json())?);
     } else {

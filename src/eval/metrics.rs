@@ -147,9 +147,33 @@ pub fn time_detection(reference: &Timeline, hyp: &Timeline, region: &Timeline) -
     }
 }
 
+/// One event of a file (an interruption, a backchannel, an overlap or a
+/// silence) on one side of the comparison, and whether the other side has
+/// its match: the evidence behind an event precision or recall.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventMatch {
+    /// `interruption`, `backchannel`, `overlap` or `silence`.
+    pub kind: &'static str,
+    /// `ref` or `hyp`.
+    pub side: &'static str,
+    /// The interrupter (empty for overlaps and silences).
+    pub speaker: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds (an interruption ends where its overlap ends).
+    pub end_s: f64,
+    /// Whether it was matched.
+    pub matched: bool,
+}
+
 /// Event matching: each reference event can match at most one hypothesis
-/// event and the other way round; pairs are taken greedily by score.
-fn match_events(n_ref: usize, n_hyp: usize, score: impl Fn(usize, usize) -> Option<f64>) -> usize {
+/// event and the other way round; pairs are taken greedily by score. Gives
+/// which reference and which hypothesis events were matched.
+fn match_events(
+    n_ref: usize,
+    n_hyp: usize,
+    score: impl Fn(usize, usize) -> Option<f64>,
+) -> (Vec<bool>, Vec<bool>) {
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for i in 0..n_ref {
         for j in 0..n_hyp {
@@ -160,15 +184,40 @@ fn match_events(n_ref: usize, n_hyp: usize, score: impl Fn(usize, usize) -> Opti
     }
     pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
     let (mut used_r, mut used_h) = (vec![false; n_ref], vec![false; n_hyp]);
-    let mut hits = 0;
     for (_, i, j) in pairs {
         if !used_r[i] && !used_h[j] {
             used_r[i] = true;
             used_h[j] = true;
-            hits += 1;
         }
     }
-    hits
+    (used_r, used_h)
+}
+
+/// The detection counts of a matching, with its events appended to `log`.
+fn log_matching(
+    kind: &'static str,
+    (used_r, used_h): (Vec<bool>, Vec<bool>),
+    describe: impl Fn(bool, usize) -> (String, Span),
+    log: &mut Vec<EventMatch>,
+) -> Detection {
+    for (side, used) in [("ref", &used_r), ("hyp", &used_h)] {
+        for (i, &matched) in used.iter().enumerate() {
+            let (speaker, span) = describe(side == "ref", i);
+            log.push(EventMatch {
+                kind,
+                side,
+                speaker,
+                start_s: span.start.secs(),
+                end_s: span.end.secs(),
+                matched,
+            });
+        }
+    }
+    Detection {
+        hit: used_r.iter().filter(|&&u| u).count() as f64,
+        hyp: used_h.len() as f64,
+        reference: used_r.len() as f64,
+    }
 }
 
 /// Segments as events: a reference segment is found when a hypothesis
@@ -178,10 +227,12 @@ pub fn segment_events(
     hyp: &Timeline,
     region: &Timeline,
     min_iou: f64,
+    kind: &'static str,
+    log: &mut Vec<EventMatch>,
 ) -> Detection {
     let r: Vec<Span> = reference.intersection(region).iter().copied().collect();
     let h: Vec<Span> = hyp.intersection(region).iter().copied().collect();
-    let hits = match_events(r.len(), h.len(), |i, j| {
+    let matching = match_events(r.len(), h.len(), |i, j| {
         let inter = r[i].overlap(&h[j]).0 as f64;
         if inter <= 0.0 {
             return None;
@@ -190,11 +241,8 @@ pub fn segment_events(
         let iou = inter / union;
         (iou >= min_iou).then_some(iou)
     });
-    Detection {
-        hit: hits as f64,
-        hyp: h.len() as f64,
-        reference: r.len() as f64,
-    }
+    let describe = |is_ref: bool, i: usize| (String::new(), if is_ref { r[i] } else { h[i] });
+    log_matching(kind, matching, describe, log)
 }
 
 /// Interruptions (or backchannels) matched by onset within `tolerance` and
@@ -205,24 +253,29 @@ pub fn event_detection(
     kind: OverlapKind,
     region: &Timeline,
     tolerance: Time,
+    log: &mut Vec<EventMatch>,
 ) -> Detection {
-    let pick = |c: &Conversation| -> Vec<(Time, String)> {
+    let pick = |c: &Conversation| -> Vec<(Time, String, Time)> {
         c.events
             .iter()
             .filter(|e| e.kind == kind && region.contains(e.at))
-            .map(|e| (e.at, e.interrupter.clone()))
+            .map(|e| (e.at, e.interrupter.clone(), e.overlap))
             .collect()
     };
     let (r, h) = (pick(reference), pick(hyp));
-    let hits = match_events(r.len(), h.len(), |i, j| {
+    let matching = match_events(r.len(), h.len(), |i, j| {
         let d = (r[i].0 - h[j].0).0.abs();
         (r[i].1 == h[j].1 && d <= tolerance.0).then(|| -(d as f64))
     });
-    Detection {
-        hit: hits as f64,
-        hyp: h.len() as f64,
-        reference: r.len() as f64,
-    }
+    let describe = |is_ref: bool, i: usize| {
+        let (at, who, overlap) = if is_ref { &r[i] } else { &h[i] };
+        (who.clone(), Span::new(*at, *at + *overlap))
+    };
+    let name = match kind {
+        OverlapKind::Interruption => "interruption",
+        OverlapKind::Backchannel => "backchannel",
+    };
+    log_matching(name, matching, describe, log)
 }
 
 /// Per-speaker absolute error of the share of speech, in percentage points,
@@ -498,7 +551,7 @@ mod tests {
     fn segment_events_need_iou() {
         let r = tl(&[(0.0, 2.0), (5.0, 7.0)]);
         let h = tl(&[(0.2, 2.1), (6.5, 9.0)]);
-        let d = segment_events(&r, &h, &tl(&[(0.0, 10.0)]), 0.5);
+        let d = segment_events(&r, &h, &tl(&[(0.0, 10.0)]), 0.5, "silence", &mut Vec::new());
         assert_eq!((d.hit, d.hyp, d.reference), (1.0, 2.0, 2.0));
         assert_eq!(d.f1(), Some(0.5));
     }

@@ -158,6 +158,10 @@ pub struct Counts {
     pub words_by_id: BTreeMap<String, Edits>,
     /// Character edits.
     pub chars: Option<Edits>,
+    /// Every event of the file and whether it was matched (empty when
+    /// pooled: [`EvalResult::events_tsv`] lists them per file).
+    #[serde(skip)]
+    pub events: Vec<metrics::EventMatch>,
 }
 
 impl Counts {
@@ -315,15 +319,23 @@ pub fn score_file(reference: &RefFile, hyp: &HypFile, opts: &EvalOptions) -> Cou
     let rconv = conversation::analyze(&reference.speech.crop(&uem), duration, &opts.conversation);
     let hconv = conversation::analyze(&hyp.speech.crop(&uem), duration, &opts.conversation);
     c.overlap = metrics::time_detection(&rconv.overlaps, &hconv.overlaps, &uem);
-    c.overlap_events =
-        metrics::segment_events(&rconv.overlaps, &hconv.overlaps, &uem, f64::MIN_POSITIVE);
+    let log = &mut c.events;
+    c.overlap_events = metrics::segment_events(
+        &rconv.overlaps,
+        &hconv.overlaps,
+        &uem,
+        f64::MIN_POSITIVE,
+        "overlap",
+        log,
+    );
     let tol = Time::from_secs(opts.tolerance_s);
     c.interruptions =
-        metrics::event_detection(&rconv, &hconv, OverlapKind::Interruption, &uem, tol);
-    c.backchannels = metrics::event_detection(&rconv, &hconv, OverlapKind::Backchannel, &uem, tol);
+        metrics::event_detection(&rconv, &hconv, OverlapKind::Interruption, &uem, tol, log);
+    c.backchannels =
+        metrics::event_detection(&rconv, &hconv, OverlapKind::Backchannel, &uem, tol, log);
     let rs = rconv.silences.intersection(&uem);
     let hs = hconv.silences.intersection(&uem);
-    c.silences = metrics::segment_events(&rs, &hs, &uem, opts.min_iou);
+    c.silences = metrics::segment_events(&rs, &hs, &uem, opts.min_iou, "silence", log);
     c.silence_time = metrics::time_detection(&rs, &hs, &uem);
     c.talk_share = metrics::talk_share_error(&rconv, &hconv);
 
@@ -424,6 +436,23 @@ pub struct EvalResult {
 }
 
 impl EvalResult {
+    /// Every event of every file, matched or not, as tab-separated lines
+    /// with a header: `file kind side speaker start_s end_s matched`. The
+    /// missed reference events and the unmatched hypothesis events are the
+    /// evidence behind each event recall and precision.
+    pub fn events_tsv(&self) -> String {
+        let mut out = String::from("file\tkind\tside\tspeaker\tstart_s\tend_s\tmatched\n");
+        for f in &self.files {
+            for e in &f.counts.events {
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{:.2}\t{:.2}\t{}\n",
+                    f.file, e.kind, e.side, e.speaker, e.start_s, e.end_s, e.matched
+                ));
+            }
+        }
+        out
+    }
+
     /// Builds the result from per-file counts.
     pub fn new(files: Vec<FileResult>) -> EvalResult {
         let mut pooled = Counts::default();
@@ -781,6 +810,48 @@ mod tests {
         assert_eq!(f["der"], Some(0.0));
         // One silence ≥ 2 s (12–15 s), found exactly.
         assert_eq!(f["silence_precision"], Some(1.0));
+    }
+
+    /// The events file names each reference event the hypothesis missed,
+    /// with its times.
+    #[test]
+    fn events_list_what_was_missed() {
+        // Reference: the customer cuts in at 3.5 s (an interruption) and a
+        // silence runs 8–12 s. The hypothesis hears no overlap, and speech
+        // at 9.8–10.2 s leaves no silence of 2 s there.
+        let r = RefFile {
+            speech: call(&[(0.0, 4.0), (12.0, 15.0)], &[(3.5, 8.0)]),
+            uem: Some(tl(&[(0.0, 15.0)])),
+            text: Vec::new(),
+        };
+        let h = HypFile {
+            speech: call(&[(0.0, 3.4), (12.0, 15.0)], &[(3.5, 8.0), (9.8, 10.2)]),
+            duration: Some(Time::from_secs(15.0)),
+            text: None,
+        };
+        let result = EvalResult::new(vec![FileResult {
+            file: "call".into(),
+            counts: score_file(&r, &h, &EvalOptions::default()),
+        }]);
+        let tsv = result.events_tsv();
+        let lines: Vec<&str> = tsv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "file\tkind\tside\tspeaker\tstart_s\tend_s\tmatched"
+        );
+        assert!(
+            lines.contains(&"call\tinterruption\tref\tcustomer\t3.50\t4.00\tfalse"),
+            "{tsv}"
+        );
+        assert!(
+            lines.contains(&"call\tsilence\tref\t\t8.00\t12.00\tfalse"),
+            "{tsv}"
+        );
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.ends_with("\ttrue") && l.contains("\tinterruption\t"))
+        );
     }
 
     #[test]
