@@ -168,7 +168,7 @@ impl Default for VadConfig {
             edge_max_frames: 4,
             crosstalk: true,
             crosstalk_max_delay_ms: 300,
-            crosstalk_margin_db: 9.0,
+            crosstalk_margin_db: 7.0,
         }
     }
 }
