@@ -39,6 +39,15 @@ const INITIAL_GAIN_DB: f32 = -70.0;
 const GAIN_QUANTILE: f32 = 0.25;
 /// Step of the quantile tracker, dB per update.
 const GAIN_STEP_DB: f32 = 0.5;
+/// Gain updates of a band over which the quantile tracker's step shrinks
+/// from [`FAST_START`]× to 1×: starting at "no coupling", the fixed step
+/// needs over 3 s of the other party's speech to learn a −30 dB echo, and
+/// until then the echo is taken for speech (false interruptions in the
+/// first seconds of a call). A step falling as `1/n`, capped, is the usual
+/// stochastic-approximation start.
+const FAST_UPDATES: f32 = 400.0;
+/// Largest step multiplier at the start.
+const FAST_START: f32 = 8.0;
 /// Forgetting factor of the delay correlation (per loud frame).
 const CORR_FORGET: f32 = 0.998;
 
@@ -48,6 +57,8 @@ struct Path {
     source: usize,
     victim: usize,
     gain: [f32; N_BANDS],
+    /// Gain updates per band so far (for the step size).
+    gain_updates: [u32; N_BANDS],
     /// Per-lag running sums for the correlation: Σxy, Σx², Σx, Σy², Σy, n.
     sums: Vec<[f32; 6]>,
     delay: usize,
@@ -79,6 +90,7 @@ impl CrossTalk {
                         source,
                         victim,
                         gain: [INITIAL_GAIN_DB; N_BANDS],
+                        gain_updates: [0; N_BANDS],
                         sums: vec![[0.0; 6]; len],
                         delay: 0,
                         updates: 0,
@@ -179,10 +191,17 @@ impl CrossTalk {
                 continue;
             }
             let x = vic.bands[b] - src.bands[b];
-            if x > p.gain[b] {
-                p.gain[b] += GAIN_STEP_DB * GAIN_QUANTILE;
+            let n = p.gain_updates[b];
+            let step = if (n as f32) < FAST_UPDATES {
+                p.gain_updates[b] = n + 1;
+                GAIN_STEP_DB * (FAST_UPDATES / (n as f32 + 1.0)).clamp(1.0, FAST_START)
             } else {
-                p.gain[b] -= GAIN_STEP_DB * (1.0 - GAIN_QUANTILE);
+                GAIN_STEP_DB
+            };
+            if x > p.gain[b] {
+                p.gain[b] += step * GAIN_QUANTILE;
+            } else {
+                p.gain[b] -= step * (1.0 - GAIN_QUANTILE);
             }
             p.gain[b] = p.gain[b].clamp(INITIAL_GAIN_DB, MAX_COUPLING_DB);
         }
@@ -262,6 +281,29 @@ mod tests {
         // Nothing leaks the other way: the gain stays far down.
         let (_, g_back) = ct.path(1, 0).unwrap();
         assert!(g_back < -40.0, "reverse gain {g_back}");
+    }
+
+    /// Regression: from "no coupling" the fixed quantile step took over 3 s
+    /// of the source's speech to learn a −30 dB echo, and the echo counted
+    /// as the victim's speech until then (false interruptions at the start
+    /// of calls). Now 1.5 s of it suffice.
+    #[test]
+    fn learns_an_echo_within_the_first_seconds() {
+        let mut ct = CrossTalk::new(2, 30);
+        let delay = 5usize;
+        let mut src_levels = Vec::new();
+        for t in 0..150usize {
+            let level = -25.0 + (t % 7) as f32;
+            src_levels.push(level);
+            let victim = if t >= delay {
+                src_levels[t - delay] - 30.0
+            } else {
+                -80.0
+            };
+            ct.update(&[frame(level), frame(victim)], &[true, false]);
+        }
+        let (_, g) = ct.path(0, 1).unwrap();
+        assert!(g > -36.0, "after 1.5 s the gain is only {g} dB");
     }
 
     #[test]
