@@ -701,18 +701,24 @@ mod tests {
         assert!(detect(&[features(&z)], &VadConfig::default())[0].is_empty());
     }
 
+    /// `secs` of faint noise with a held harmonic note of `f0` Hz lasting
+    /// `note_s`, starting at 1 s.
+    fn held_note(f0: f32, note_s: f32, secs: usize, seed: u64) -> Vec<f32> {
+        let mut x = noise(16_000 * secs, 0.001, seed);
+        let n = (16_000.0 * note_s) as usize;
+        for (i, v) in x[16_000..16_000 + n].iter_mut().enumerate() {
+            let t = i as f32 / 16_000.0;
+            let s: f32 = (1..6)
+                .map(|h| (2.0 * std::f32::consts::PI * f0 * h as f32 * t).sin() / h as f32)
+                .sum();
+            *v += 0.05 * s;
+        }
+        x
+    }
+
     #[test]
     fn a_steady_tone_is_music_not_speech() {
-        // Three seconds of a held, harmonic note.
-        let n = 16_000 * 3;
-        let mut x = noise(16_000 * 5, 0.001, 4);
-        for i in 0..n {
-            let t = i as f32 / 16_000.0;
-            let v: f32 = (1..6)
-                .map(|h| (2.0 * std::f32::consts::PI * 220.0 * h as f32 * t).sin() / h as f32)
-                .sum();
-            x[16_000 + i] += 0.05 * v;
-        }
+        let x = held_note(220.0, 3.0, 5, 4);
         assert!(detect(&[features(&x)], &VadConfig::default())[0].is_empty());
     }
 
@@ -722,15 +728,7 @@ mod tests {
     /// silences.
     #[test]
     fn a_short_fragment_of_music_is_not_speech() {
-        let n = 16_000 * 7 / 10;
-        let mut x = noise(16_000 * 3, 0.001, 5);
-        for i in 0..n {
-            let t = i as f32 / 16_000.0;
-            let v: f32 = (1..6)
-                .map(|h| (2.0 * std::f32::consts::PI * 196.0 * h as f32 * t).sin() / h as f32)
-                .sum();
-            x[16_000 + i] += 0.05 * v;
-        }
+        let x = held_note(196.0, 0.7, 3, 5);
         assert!(detect(&[features(&x)], &VadConfig::default())[0].is_empty());
     }
 
