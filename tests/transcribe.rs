@@ -50,21 +50,13 @@ fn demo_call_transcript_is_accurate_timed_and_attributed() {
         );
     }
     // Word error rate against the sample's reference transcript.
-    let eval = hearken_os(&[
-        "eval".as_ref(),
+    let pooled = eval_pooled(&[
         "--ref".as_ref(),
         sample("demo-call.rttm").as_os_str(),
         "--hyp".as_ref(),
         dir.path().join("demo-call.json").as_os_str(),
-        "--json".as_ref(),
     ]);
-    assert!(
-        eval.status.success(),
-        "{}",
-        String::from_utf8_lossy(&eval.stderr)
-    );
-    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
-    let wer = scores["pooled"]["wer"].as_f64().unwrap();
+    let wer = pooled["wer"].as_f64().unwrap();
     assert!(wer < 0.2, "WER {wer}");
     // The other formats.
     let srt = fs::read_to_string(dir.path().join("demo-call.srt")).unwrap();

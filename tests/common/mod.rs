@@ -30,6 +30,22 @@ pub fn hearken_os(args: &[&std::ffi::OsStr]) -> Output {
         .expect("the hearken binary runs")
 }
 
+/// Runs `hearken eval --json` with `args` (references, hypotheses,
+/// options), asserts it succeeds, and returns its pooled figures.
+pub fn eval_pooled(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["eval".as_ref()];
+    all.extend_from_slice(args);
+    all.push("--json".as_ref());
+    let eval = hearken_os(&all);
+    assert!(
+        eval.status.success(),
+        "{}",
+        String::from_utf8_lossy(&eval.stderr)
+    );
+    let scores: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    scores["pooled"].clone()
+}
+
 /// Validates a report file against `schemas/report.schema.json`; panics with
 /// every violation listed.
 pub fn validate_report(path: &Path) -> serde_json::Value {
