@@ -1,5 +1,7 @@
 //! Times one Whisper call on a window of the demo call (a profiling aid):
-//! `cargo run --release --example whisper_speed -- [threads] [audio_ctx] [flash 0|1] [seconds]`.
+//! `cargo run --release --example whisper_speed -- [threads] [audio_ctx] [flash 0|1] [seconds]`
+//! (env: `REPS=n` repetitions, `FRESH=1` a new state per repetition, `TAIL=1` print the end of the text,
+//! `QUIET=1` silence whisper.cpp).
 use hearken::audio::{ChannelResampler, wav};
 use std::path::Path;
 use std::time::Instant;
@@ -17,13 +19,24 @@ fn main() -> anyhow::Result<()> {
     r.process(&ch[0], &mut x)?;
     r.finish(&mut x)?;
     x.truncate((secs * 16000.0) as usize);
-    whisper_rs::install_logging_hooks();
+    if std::env::var_os("QUIET").is_some() {
+        whisper_rs::install_logging_hooks();
+    }
     let mut cp = WhisperContextParameters::default();
     cp.use_gpu(false);
     cp.flash_attn(flash);
     let ctx = WhisperContext::new_with_params("models/ggml-tiny.en-q8_0.bin", cp)?;
     let mut st = ctx.create_state()?;
-    for rep in 0..3 {
+    let reps: usize = std::env::var("REPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    for rep in 0..reps {
+        if std::env::var_os("FRESH").is_some() {
+            let t = Instant::now();
+            st = ctx.create_state()?;
+            println!("state: {:.3} s", t.elapsed().as_secs_f64());
+        }
         let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         p.set_n_threads(threads);
         p.set_language(Some("en"));
@@ -36,11 +49,23 @@ fn main() -> anyhow::Result<()> {
         st.full(p, &x)?;
         let n: i32 = st.as_iter().map(|s| s.n_tokens()).sum();
         let text: String = st.as_iter().map(|s| s.to_string()).collect();
+        let text = if std::env::var_os("TAIL").is_some() {
+            text.chars()
+                .rev()
+                .take(80)
+                .collect::<String>()
+                .chars()
+                .rev()
+                .collect()
+        } else {
+            text
+        };
         println!(
             "rep {rep}: {:.3} s, {n} tokens: {}",
             t.elapsed().as_secs_f64(),
             text.chars().take(80).collect::<String>()
         );
     }
+    ctx.print_timings();
     Ok(())
 }

@@ -160,3 +160,36 @@ fn a_missing_or_damaged_model_is_one_line_with_the_fix() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Regression: one worker decoding the same window again gave another text
+/// (whisper.cpp never re-seeds its first decoder's sampler, and a noisy
+/// window falls back to sampling), so a call's transcript depended on the
+/// windows its worker had decoded before. Now each window gets a fresh
+/// state. The window is the demo's agent channel, first 17 s, which does
+/// fall back with the fitted encoder context.
+#[test]
+fn a_worker_decodes_the_same_window_to_the_same_text_every_time() {
+    let Some(model) = whisper_model() else {
+        return;
+    };
+    if !cfg!(feature = "transcribe") {
+        return;
+    }
+    use hearken::audio::{ChannelResampler, wav};
+    use hearken::transcribe::{TranscribeConfig, whisper_engine};
+    let (info, channels) = wav::read_all(&sample("demo-call.wav")).unwrap();
+    let mut resampler = ChannelResampler::new(info.sample_rate).unwrap();
+    let mut audio = Vec::new();
+    resampler.process(&channels[0], &mut audio).unwrap();
+    resampler.finish(&mut audio).unwrap();
+    audio.truncate(17 * 16_000);
+    let cfg = TranscribeConfig::default();
+    let ggml = hearken::model::inspect(&model).unwrap();
+    let engine = whisper_engine(&model, &ggml, &cfg).unwrap();
+    let mut worker = engine.worker().unwrap();
+    let first = worker.run(&audio).unwrap();
+    assert!(!first.is_empty());
+    for _ in 0..3 {
+        assert_eq!(worker.run(&audio).unwrap(), first);
+    }
+}

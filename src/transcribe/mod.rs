@@ -55,6 +55,11 @@ pub struct TranscribeConfig {
     /// filled window of each channel, and every window of a short call,
     /// cost a fraction of a full one. `false` always encodes 30 s.
     pub fit_encoder: bool,
+    /// whisper.cpp's fused attention kernels (`flash_attn`). Off by default:
+    /// on the 2-core AVX-512 machine hearken is measured on, the demo call
+    /// took 10–20% more CPU with them (q8_0 and f16 alike), since tiny.en's
+    /// attention matrices are small enough to stay in cache anyway.
+    pub flash_attn: bool,
 }
 
 impl Default for TranscribeConfig {
@@ -68,6 +73,7 @@ impl Default for TranscribeConfig {
             gap_s: 0.5,
             temperature_inc: 0.2,
             fit_encoder: true,
+            flash_attn: false,
         }
     }
 }

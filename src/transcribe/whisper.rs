@@ -1,23 +1,36 @@
 //! Whisper through whisper-rs: the [`Engine`] behind `--transcribe`.
 //!
 //! One `WhisperContext` (the weights, read-only, shared by reference
-//! counting) and one `WhisperState` per worker (the mutable decoding state).
-//! Each window is decoded greedily with token timestamps; the state carries
-//! no text from one window to the next (`no_context`), since consecutive
-//! windows of a worker come from different speakers and calls.
+//! counting) and one `WhisperState` per window (the mutable decoding state).
+//! Each window is decoded greedily with token timestamps; nothing carries
+//! over from one window to the next, since consecutive windows of a worker
+//! come from different speakers and calls, in an order that depends on
+//! thread timing.
+//!
+//! Why a fresh state per window rather than one per worker: whisper.cpp
+//! (1.8.3, the version whisper-rs 0.16 builds) seeds the random generator of
+//! its first decoder once, when the state is created, and never again
+//! (ggml-org/whisper.cpp#4025). The generator is only read when a window
+//! falls back to sampling at a higher temperature, which noisy telephone
+//! windows do, and then a reused state makes a window's text depend on how
+//! many fallbacks that state served before: the same call gave different
+//! transcripts in different batches, and the same window decoded four times
+//! in one state gave four texts. A state costs 10–20 ms to create, about 1%
+//! of a window's decoding.
 
 use super::words::Token;
 use super::{Engine, EngineWorker, TranscribeConfig, TranscribeError};
 use crate::model::GgmlInfo;
 use crate::time::Time;
 use std::path::Path;
+use std::sync::Arc;
 use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
 /// A loaded Whisper model.
 pub struct WhisperEngine {
-    ctx: WhisperContext,
+    ctx: Arc<WhisperContext>,
     language: Option<String>,
     threads: i32,
     temperature_inc: f32,
@@ -41,6 +54,7 @@ impl WhisperEngine {
         whisper_rs::install_logging_hooks();
         let mut params = WhisperContextParameters::default();
         params.use_gpu(false);
+        params.flash_attn(cfg.flash_attn);
         let ctx = WhisperContext::new_with_params(model, params).map_err(engine_err)?;
         let language = match cfg.language.as_str() {
             "auto" if info.multilingual => None,
@@ -50,7 +64,7 @@ impl WhisperEngine {
         };
         let eot = ctx.token_eot();
         Ok(WhisperEngine {
-            ctx,
+            ctx: Arc::new(ctx),
             language,
             threads: cfg.threads.max(1) as i32,
             temperature_inc: cfg.temperature_inc,
@@ -62,8 +76,12 @@ impl WhisperEngine {
 
 impl Engine for WhisperEngine {
     fn worker(&self) -> Result<Box<dyn EngineWorker>, TranscribeError> {
+        // A state now, so that a model that cannot run fails here, once,
+        // rather than on every window.
+        let state = self.ctx.create_state().map_err(engine_err)?;
         Ok(Box::new(WhisperWorker {
-            state: self.ctx.create_state().map_err(engine_err)?,
+            ctx: Arc::clone(&self.ctx),
+            state: Some(state),
             language: self.language.clone(),
             threads: self.threads,
             temperature_inc: self.temperature_inc,
@@ -74,7 +92,9 @@ impl Engine for WhisperEngine {
 }
 
 struct WhisperWorker {
-    state: WhisperState,
+    ctx: Arc<WhisperContext>,
+    /// The state for the next window (taken by it, see the module docs).
+    state: Option<WhisperState>,
     language: Option<String>,
     threads: i32,
     temperature_inc: f32,
@@ -97,9 +117,13 @@ impl EngineWorker for WhisperWorker {
         p.set_print_realtime(false);
         p.set_print_special(false);
         p.set_print_timestamps(false);
-        self.state.full(p, audio).map_err(engine_err)?;
+        let mut state = match self.state.take() {
+            Some(state) => state,
+            None => self.ctx.create_state().map_err(engine_err)?,
+        };
+        state.full(p, audio).map_err(engine_err)?;
         let mut tokens = Vec::new();
-        for seg in self.state.as_iter() {
+        for seg in state.as_iter() {
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
                     continue;
