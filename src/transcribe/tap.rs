@@ -108,6 +108,17 @@ impl<'a> TranscribeTap<'a> {
             if span.end > ch.audio_end() {
                 break;
             }
+            // The newest span may still grow: a segment that starts within
+            // `pad` of its end extends it (see `segment`). Audio and segments
+            // reach this thread from different stages, in an order that
+            // depends on timing, so packing the span as soon as its audio is
+            // here would sometimes cut one stretch of speech into two pieces
+            // with a pause packed between them, and the same call would be
+            // transcribed differently from run to run. Wait until the
+            // detector's watermark rules the extension out.
+            if ch.pending.len() == 1 && ch.watermark - self.pad <= span.end {
+                break;
+            }
             ch.pending.pop_front();
             let lo = (span.start - ch.base).0.max(0) as usize;
             let hi = ((span.end - ch.base).0.max(0) as usize).min(ch.samples.len());
@@ -229,10 +240,13 @@ impl Tap for TranscribeTap<'_> {
 
     fn finish(&mut self, duration: Time) -> Result<(), String> {
         for c in 0..self.channels.len() {
-            // The call has ended: clip the last padded segment to it.
-            if let Some(last) = self.channels[c].pending.back_mut() {
+            // The call has ended: clip the last padded segment to it; no
+            // segment follows it.
+            let ch = &mut self.channels[c];
+            if let Some(last) = ch.pending.back_mut() {
                 last.end = last.end.min(duration);
             }
+            ch.watermark = ch.watermark.max(duration + self.pad + Time(1));
             self.advance(c)?;
             let ch = &mut self.channels[c];
             ch.pending.clear();
@@ -313,5 +327,52 @@ mod tests {
         assert_eq!(u.words[0].span.start, Time::from_secs(10.1));
         // Audio before the watermark was dropped while streaming.
         assert!(tap.channels[1].samples.len() < 16_000 * 5);
+    }
+
+    /// Feeds channel 0 two segments 0.3 s apart (closer than two pads, so
+    /// one piece) with 20 s of audio, the audio either before or after the
+    /// second segment; returns the audio sent to the recogniser, s.
+    fn packed_audio(audio_first: bool) -> f64 {
+        let engine = Arc::new(FakeEngine { tokens: Vec::new() });
+        let t = Transcriber::start(engine, 1).unwrap();
+        let out = Mutex::new(None);
+        let cfg = TranscribeConfig::default();
+        let mut tap = TranscribeTap::new(t.handle(), &cfg, 1, Time::from_secs(0.5), &out);
+        let a = Span::from_secs(10.0, 12.0);
+        let b = Span::from_secs(12.3, 14.0);
+        let audio = vec![0.01; 20 * 16_000];
+        tap.segment(&Segment {
+            channel: 0,
+            span: a,
+        })
+        .unwrap();
+        // The second segment is open from 12.3 s: nothing starts earlier.
+        tap.watermark(0, Time::from_secs(12.3)).unwrap();
+        if audio_first {
+            tap.audio(0, Time::ZERO, &audio).unwrap();
+        }
+        tap.segment(&Segment {
+            channel: 0,
+            span: b,
+        })
+        .unwrap();
+        tap.watermark(0, Time::from_secs(15.0)).unwrap();
+        if !audio_first {
+            tap.audio(0, Time::ZERO, &audio).unwrap();
+        }
+        tap.finish(Time(audio.len() as i64)).unwrap();
+        let transcript = out.lock().unwrap().take().unwrap().unwrap();
+        transcript.audio_s
+    }
+
+    /// Regression: when the audio past the first segment reached the tap
+    /// before the second segment, the two were packed as two pieces with a
+    /// 0.5 s pause between them (4.9 s), otherwise as one (4.4 s), so a
+    /// batch's transcripts changed from run to run.
+    #[test]
+    fn windows_do_not_depend_on_whether_audio_or_segments_come_first() {
+        // 9.8 s to 14.2 s: both segments with their padding, one piece.
+        assert!((packed_audio(false) - 4.4).abs() < 1e-9);
+        assert!((packed_audio(true) - 4.4).abs() < 1e-9);
     }
 }
