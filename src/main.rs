@@ -53,10 +53,11 @@ enum ModelCommand {
     Import {
         /// The CTranslate2 directory.
         dir: PathBuf,
-        /// Output file (default: models/ggml-<kind>[-q8_0].bin).
+        /// Output file (default: models/ggml-<kind>[-q8_0|-q4_0].bin).
         #[arg(long, short)]
         out: Option<PathBuf>,
-        /// Weight format: f16 (as whisper.cpp converts) or q8_0 (8-bit, about half the size).
+        /// Weight format: f16 (as whisper.cpp converts), q8_0 (8-bit, about half the size) or
+        /// q4_0 (4-bit: fastest on x86, less accurate).
         #[arg(long, default_value = "f16")]
         quantize: String,
         /// Expected SHA-256 of the result; a mismatch is an error.
@@ -721,7 +722,9 @@ fn model_command(cmd: ModelCommand) -> Result<ExitCode> {
             let quant = match quantize.as_str() {
                 "f16" => Quantization::F16,
                 "q8_0" | "q8" => Quantization::Q8_0,
-                other => bail!("unknown --quantize {other:?} (choose f16 or q8_0)"),
+                "q4_0" | "q4" => Quantization::Q4_0,
+                "iq4_nl" => Quantization::Iq4Nl,
+                other => bail!("unknown --quantize {other:?} (choose f16, q8_0, q4_0 or iq4_nl)"),
             };
             let out = match out {
                 Some(o) => o,
@@ -731,10 +734,11 @@ fn model_command(cmd: ModelCommand) -> Result<ExitCode> {
                         .join(format!("hearken-import-{}.bin", std::process::id()));
                     let r = model::import_ctranslate2(&dir, &probe, quant)?;
                     let _ = std::fs::remove_file(&probe);
-                    let suffix = if quant == Quantization::Q8_0 {
-                        "-q8_0"
-                    } else {
-                        ""
+                    let suffix = match quant {
+                        Quantization::F16 => "",
+                        Quantization::Q8_0 => "-q8_0",
+                        Quantization::Q4_0 => "-q4_0",
+                        Quantization::Iq4Nl => "-iq4_nl",
                     };
                     PathBuf::from("models").join(format!("ggml-{}{suffix}.bin", r.kind))
                 }

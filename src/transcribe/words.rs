@@ -69,14 +69,14 @@ pub fn window_words(window: &Window, tokens: &[Token]) -> Vec<TimedWord> {
             w.4 += 1;
         }
     }
-    words
+    let mapped: Vec<(usize, TimedWord)> = words
         .into_iter()
         .filter_map(|(text, s, e, p, n)| {
             // A word belongs to one piece: the one its window span overlaps
             // most (Whisper may stretch a word over the silence between two
             // pieces); both ends are mapped inside that piece.
             let span = Span::new(s, e.max(s));
-            let piece = window.pieces.iter().max_by_key(|p| {
+            let (index, piece) = window.pieces.iter().enumerate().max_by_key(|(_, p)| {
                 (
                     p.in_window().overlap(&span),
                     std::cmp::Reverse(distance(p.in_window(), s)),
@@ -84,12 +84,53 @@ pub fn window_words(window: &Window, tokens: &[Token]) -> Vec<TimedWord> {
             })?;
             let w = piece.in_window();
             let clamp = |t: Time| piece.call.start + (t.max(w.start).min(w.end) - w.start);
-            Some(TimedWord {
-                text,
-                span: Span::new(clamp(span.start), clamp(span.end)),
-                p: p / n as f32,
-            })
+            Some((
+                index,
+                TimedWord {
+                    text,
+                    span: Span::new(clamp(span.start), clamp(span.end)),
+                    p: p / n as f32,
+                },
+            ))
         })
+        .collect();
+    drop_runaway_pieces(window, mapped)
+}
+
+/// Most words a piece of speech can hold: [`MAX_WORDS_PER_S`] per second
+/// plus [`WORD_SLACK`].
+const MAX_WORDS_PER_S: f64 = 6.0;
+/// Words allowed above the rate limit (a short piece may hold a quick
+/// "yes, yes, that's right").
+const WORD_SLACK: f64 = 4.0;
+
+/// Drops the words of any piece that holds more words than anyone can say
+/// in it.
+///
+/// Why: Whisper sometimes runs away on a short or noisy piece, repeating a
+/// word or phrase until the window's token budget is spent ("five five
+/// five ..." 170 times over a one-second piece of an A-law call). Its
+/// temperature fallback does not always catch this, and whisper.cpp keeps
+/// the last attempt when every temperature fails. Such a piece is text that
+/// was never spoken, and one of them can more than double a call's word
+/// error rate; dropping it loses at most the few real words of that piece.
+/// The limit, 6 words per second plus 4, is far above fast speech (about
+/// 4 words per second).
+fn drop_runaway_pieces(window: &Window, mapped: Vec<(usize, TimedWord)>) -> Vec<TimedWord> {
+    let mut counts = vec![0usize; window.pieces.len()];
+    for (i, _) in &mapped {
+        counts[*i] += 1;
+    }
+    let runaway: Vec<bool> = window
+        .pieces
+        .iter()
+        .zip(&counts)
+        .map(|(p, &n)| n as f64 > MAX_WORDS_PER_S * p.call.duration().secs() + WORD_SLACK)
+        .collect();
+    mapped
+        .into_iter()
+        .filter(|(i, _)| !runaway[*i])
+        .map(|(_, w)| w)
         .collect()
 }
 
@@ -220,6 +261,34 @@ mod tests {
         // Punctuation joins the word's text, not its time.
         assert_eq!(words[0].span, Span::from_secs(10.1, 10.4));
         assert_eq!(words[3].span, Span::from_secs(40.1, 40.4));
+    }
+
+    /// Regression: a one-second piece of an A-law call decoded to "five"
+    /// 170 times and put the call's word error rate above 100%.
+    #[test]
+    fn a_piece_with_more_words_than_anyone_can_say_is_dropped() {
+        let w = window();
+        // Piece 1 (window 0–2 s) says 3 words; piece 2 (2.5–4.5 s, two
+        // seconds: at most 16 words) runs away with 40.
+        let mut tokens = vec![
+            tok(" One", 0.1, 0.4),
+            tok(" two", 0.5, 0.8),
+            tok(" three", 0.9, 1.2),
+        ];
+        for i in 0..40 {
+            let t = 2.6 + i as f64 * 0.04;
+            tokens.push(tok(" five", t, t + 0.04));
+        }
+        let texts: Vec<String> = window_words(&w, &tokens)
+            .into_iter()
+            .map(|w| w.text)
+            .collect();
+        assert_eq!(texts, ["One", "two", "three"]);
+        // Sixteen words in two seconds stay.
+        let fast: Vec<Token> = (0..16)
+            .map(|i| tok(" word", 2.6 + i as f64 * 0.1, 2.7 + i as f64 * 0.1))
+            .collect();
+        assert_eq!(window_words(&w, &fast).len(), 16);
     }
 
     #[test]
