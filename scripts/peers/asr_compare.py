@@ -3,7 +3,7 @@
 
 Both systems run the same Whisper tiny.en weights (the CTranslate2 directory
 that ``scripts/fetch-model.sh`` downloads, ``models/ct2-tiny.en``; hearken
-uses its ggml conversion, by default quantised to q8_0), greedy decoding,
+uses its ggml conversion, by default quantised to iq4_nl), greedy decoding,
 on the same two CPU threads, per channel of each stereo call:
 
 hearken
@@ -165,7 +165,7 @@ def main() -> int:
     ap.add_argument("--ref", type=Path, required=True, help="directory of reference STM (+UEM)")
     ap.add_argument("--out", type=Path, default=REPO / "target/peers/asr")
     ap.add_argument("--ct2", type=Path, default=REPO / "models/ct2-tiny.en")
-    ap.add_argument("--model", type=Path, default=REPO / "models/ggml-tiny.en-q8_0.bin")
+    ap.add_argument("--model", type=Path, default=REPO / "models/ggml-tiny.en-iq4_nl.bin")
     ap.add_argument("--hearken", type=Path, default=REPO / "target/release/hearken")
     ap.add_argument("--compute-type", default="int8",
                     help="faster-whisper compute type (int8 is its fastest on CPU)")

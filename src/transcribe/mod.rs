@@ -108,7 +108,7 @@ pub enum TranscribeError {
 pub const FIX: &str = "run `scripts/fetch-model.sh` (or `make model`) to install tiny.en, give --model PATH, or pass --no-transcribe";
 
 /// The file name of the default model in `models/`.
-pub const DEFAULT_MODEL: &str = "ggml-tiny.en-q8_0.bin";
+pub const DEFAULT_MODEL: &str = "ggml-tiny.en-iq4_nl.bin";
 
 /// Where hearken looks for the default model, in order: `HEARKEN_MODEL`,
 /// `./models/`, and `models/` beside the checkout the binary was built in.

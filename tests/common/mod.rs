@@ -149,7 +149,11 @@ pub fn have_sox() -> bool {
 pub fn whisper_model() -> Option<PathBuf> {
     let p = std::env::var_os("HEARKEN_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("models/ggml-tiny.en-q8_0.bin"));
+        .unwrap_or_else(|| {
+            root()
+                .join("models")
+                .join(hearken::transcribe::DEFAULT_MODEL)
+        });
     if p.exists() {
         return Some(p);
     }
