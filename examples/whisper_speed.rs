@@ -25,7 +25,10 @@ fn main() -> anyhow::Result<()> {
     let mut cp = WhisperContextParameters::default();
     cp.use_gpu(false);
     cp.flash_attn(flash);
-    let ctx = WhisperContext::new_with_params("models/ggml-tiny.en-q8_0.bin", cp)?;
+    let ctx = WhisperContext::new_with_params(
+        &std::env::var("MODEL").unwrap_or_else(|_| "models/ggml-tiny.en-iq4_nl.bin".into()),
+        cp,
+    )?;
     let mut st = ctx.create_state()?;
     let reps: usize = std::env::var("REPS")
         .ok()
@@ -43,6 +46,9 @@ fn main() -> anyhow::Result<()> {
         p.set_no_context(true);
         p.set_token_timestamps(true);
         p.set_audio_ctx(audio_ctx);
+        if let Ok(m) = std::env::var("MAX_TOKENS") {
+            p.set_max_tokens(m.parse()?);
+        }
         p.set_print_progress(false);
         p.set_print_realtime(false);
         let t = Instant::now();

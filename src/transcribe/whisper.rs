@@ -113,6 +113,7 @@ impl EngineWorker for WhisperWorker {
         if self.fit_encoder {
             p.set_audio_ctx(encoder_positions(audio.len()));
         }
+        p.set_max_tokens(token_budget(audio.len()));
         p.set_print_progress(false);
         p.set_print_realtime(false);
         p.set_print_special(false);
@@ -148,6 +149,22 @@ impl EngineWorker for WhisperWorker {
     }
 }
 
+/// Most tokens one decoding pass over `samples` of 16 kHz audio may
+/// produce: 10 a second (fast speech is about 7, counting punctuation and
+/// timestamp tokens) plus 16.
+///
+/// Why: on a short window that Whisper cannot make sense of, it can repeat
+/// one word until the decoder's context is full (about 220 tokens), then
+/// fall back to a higher temperature and do it again, up to six times: a
+/// one-second window took 3.2 s of CPU, more than a full 30 s window. With
+/// the budget, each failing pass stops at a length the audio could hold.
+/// whisper.cpp's `max_tokens` counts the tokens of a pass (its comment says
+/// "per segment", but the counter is the pass's); a 29 s window's budget,
+/// 306, is above the context limit, so long windows are unaffected.
+fn token_budget(samples: usize) -> i32 {
+    (samples.div_ceil(16_000) * 10 + 16).min(i32::MAX as usize) as i32
+}
+
 /// The encoder context for `samples` of 16 kHz audio: Whisper's encoder has
 /// one position per 20 ms (320 samples) of its 30 s input, 1500 in all.
 /// One second of margin, rounded up to a multiple of 64 so that windows of
@@ -160,7 +177,14 @@ fn encoder_positions(samples: usize) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::encoder_positions;
+    use super::{encoder_positions, token_budget};
+
+    #[test]
+    fn token_budget_grows_with_the_window() {
+        assert_eq!(token_budget(0), 16);
+        assert_eq!(token_budget(16_000), 26);
+        assert_eq!(token_budget(29 * 16_000), 306);
+    }
 
     #[test]
     fn encoder_context_covers_the_window_and_caps_at_thirty_seconds() {
