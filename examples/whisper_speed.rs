@@ -26,7 +26,7 @@ fn main() -> anyhow::Result<()> {
     cp.use_gpu(false);
     cp.flash_attn(flash);
     let ctx = WhisperContext::new_with_params(
-        &std::env::var("MODEL").unwrap_or_else(|_| "models/ggml-tiny.en-iq4_nl.bin".into()),
+        std::env::var("MODEL").unwrap_or_else(|_| "models/ggml-tiny.en-iq4_nl.bin".into()),
         cp,
     )?;
     let mut st = ctx.create_state()?;
