@@ -165,8 +165,9 @@ fn a_missing_or_damaged_model_is_one_line_with_the_fix() {
 /// (whisper.cpp never re-seeds its first decoder's sampler, and a noisy
 /// window falls back to sampling), so a call's transcript depended on the
 /// windows its worker had decoded before. Now each window gets a fresh
-/// state. The window is the demo's agent channel, first 17 s, which does
-/// fall back with the fitted encoder context.
+/// state. The window is the demo's agent channel, first 17 s, which fell
+/// back to sampling with the q8_0 model and the fitted encoder context
+/// (the assertion holds for any model).
 #[test]
 fn a_worker_decodes_the_same_window_to_the_same_text_every_time() {
     let Some(model) = whisper_model() else {
