@@ -714,32 +714,24 @@ pub fn quantize_iq4_nl(values: &[f32]) -> Vec<u8> {
 
 /// Inverse of [`quantize_iq4_nl`]: `x = d * level[q]`.
 pub fn dequantize_iq4_nl(data: &[u8]) -> Vec<f32> {
-    let mut out = Vec::with_capacity(data.len() / Q4_0_BLOCK_BYTES * QK8_0);
-    for block in data.chunks_exact(Q4_0_BLOCK_BYTES) {
-        let d = super::f16::f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
-        let qs = &block[2..];
-        out.extend(
-            qs.iter()
-                .map(|&q| IQ4_NL_LEVELS[(q & 0x0f) as usize] as f32 * d),
-        );
-        out.extend(
-            qs.iter()
-                .map(|&q| IQ4_NL_LEVELS[(q >> 4) as usize] as f32 * d),
-        );
-    }
-    out
+    dequantize_4bit(data, |q| f32::from(IQ4_NL_LEVELS[usize::from(q)]))
 }
 
 /// Inverse of [`quantize_q4_0`] (`dequantize_row_q4_0`): `x = (q - 8) * d`.
 pub fn dequantize_q4_0(data: &[u8]) -> Vec<f32> {
-    let half = QK8_0 / 2;
+    dequantize_4bit(data, |q| f32::from(q) - 8.0)
+}
+
+/// Decodes 4-bit blocks (an f16 scale, then 16 bytes: the first 16 values in
+/// the low nibbles, the last 16 in the high ones) with `level` mapping a
+/// nibble to its value before scaling.
+fn dequantize_4bit(data: &[u8], level: impl Fn(u8) -> f32) -> Vec<f32> {
     let mut out = Vec::with_capacity(data.len() / Q4_0_BLOCK_BYTES * QK8_0);
     for block in data.chunks_exact(Q4_0_BLOCK_BYTES) {
         let d = super::f16::f16_to_f32(u16::from_le_bytes([block[0], block[1]]));
         let qs = &block[2..];
-        out.extend(qs.iter().map(|&q| ((q & 0x0f) as i32 - 8) as f32 * d));
-        out.extend(qs.iter().map(|&q| ((q >> 4) as i32 - 8) as f32 * d));
-        debug_assert_eq!(qs.len(), half);
+        out.extend(qs.iter().map(|&q| level(q & 0x0f) * d));
+        out.extend(qs.iter().map(|&q| level(q >> 4) * d));
     }
     out
 }

@@ -15,8 +15,8 @@
 //! windows do, and then a reused state makes a window's text depend on how
 //! many fallbacks that state served before: the same call gave different
 //! transcripts in different batches, and the same window decoded four times
-//! in one state gave four texts. A state costs 10–20 ms to create, about 1%
-//! of a window's decoding.
+//! in one state gave four texts. A state costs 10–20 ms to create, a few
+//! percent of a window's decoding.
 
 use super::words::Token;
 use super::{Engine, EngineWorker, TranscribeConfig, TranscribeError};
