@@ -609,25 +609,36 @@ pub const Q4_0_BLOCK_BYTES: usize = 2 + QK8_0 / 2;
 /// AVX2/AVX-512 kernels (it has no such kernels for q8_0 on x86), which is what makes a 4-bit
 /// model faster, not only smaller.
 pub fn quantize_q4_0(values: &[f32]) -> Vec<u8> {
-    let half = QK8_0 / 2;
     let mut out = Vec::with_capacity(values.len() / QK8_0 * Q4_0_BLOCK_BYTES);
     for block in values.chunks_exact(QK8_0) {
-        let (mut amax, mut max) = (0f32, 0f32);
-        for &v in block {
-            if amax < v.abs() {
-                amax = v.abs();
-                max = v;
-            }
-        }
-        let d = max / -8.0;
+        let d = largest_magnitude(block) / -8.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         out.extend_from_slice(&f32_to_f16(d).to_le_bytes());
-        let nibble = |v: f32| ((v * id + 8.5) as i8).min(15) as u8;
-        for j in 0..half {
-            out.push(nibble(block[j]) | (nibble(block[half + j]) << 4));
-        }
+        push_nibbles(&mut out, block, |v| ((v * id + 8.5) as i8).min(15) as u8);
     }
     out
+}
+
+/// The value of largest magnitude in `block`, with its sign (the first one
+/// on ties, as ggml scans).
+fn largest_magnitude(block: &[f32]) -> f32 {
+    let (mut amax, mut max) = (0f32, 0f32);
+    for &v in block {
+        if v.abs() > amax {
+            amax = v.abs();
+            max = v;
+        }
+    }
+    max
+}
+
+/// Appends one 4-bit block's 16 bytes: `nibble` of the first 16 values in
+/// the low halves, of the last 16 in the high halves (ggml's layout).
+fn push_nibbles(out: &mut Vec<u8>, block: &[f32], nibble: impl Fn(f32) -> u8) {
+    let half = QK8_0 / 2;
+    for j in 0..half {
+        out.push(nibble(block[j]) | (nibble(block[half + j]) << 4));
+    }
 }
 
 /// The 16 levels of iq4_nl (ggml's `kvalues_iq4nl`): denser near zero, where most weights are.
@@ -664,19 +675,11 @@ fn nearest_iq4_level(x: f32) -> usize {
 /// distribution instead of spacing 16 steps evenly.
 pub fn quantize_iq4_nl(values: &[f32]) -> Vec<u8> {
     const TRIES: i32 = 7;
-    let half = QK8_0 / 2;
     let mut out = Vec::with_capacity(values.len() / QK8_0 * Q4_0_BLOCK_BYTES);
-    let mut idx = [0usize; QK8_0];
     for block in values.chunks_exact(QK8_0) {
-        let (mut amax, mut max) = (0f32, 0f32);
-        for &v in block {
-            if v.abs() > amax {
-                amax = v.abs();
-                max = v;
-            }
-        }
+        let max = largest_magnitude(block);
         let mut d = 0f32;
-        if amax >= 1e-15 {
+        if max.abs() >= 1e-15 {
             // Weighted least-squares scale for the levels chosen with inverse scale `id`.
             let fit = |id: f32| {
                 let (mut sqx, mut sq2) = (0f32, 0f32);
@@ -702,12 +705,7 @@ pub fn quantize_iq4_nl(values: &[f32]) -> Vec<u8> {
         }
         out.extend_from_slice(&f32_to_f16(d).to_le_bytes());
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-        for (j, x) in block.iter().enumerate() {
-            idx[j] = nearest_iq4_level(id * x);
-        }
-        for j in 0..half {
-            out.push(idx[j] as u8 | ((idx[half + j] as u8) << 4));
-        }
+        push_nibbles(&mut out, block, |x| nearest_iq4_level(id * x) as u8);
     }
     out
 }

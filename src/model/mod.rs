@@ -56,6 +56,29 @@ impl Quantization {
         }
     }
 
+    /// The `--quantize` name (`f16`, `q8_0`, `q4_0`, `iq4_nl`; `q8` and `q4`
+    /// also accepted); `None` for anything else.
+    pub fn from_name(name: &str) -> Option<Quantization> {
+        match name {
+            "f16" => Some(Self::F16),
+            "q8_0" | "q8" => Some(Self::Q8_0),
+            "q4_0" | "q4" => Some(Self::Q4_0),
+            "iq4_nl" => Some(Self::Iq4Nl),
+            _ => None,
+        }
+    }
+
+    /// What the default file name of an imported model carries after the
+    /// model's kind: `""` for f16, else `-` and the type (`ggml-tiny.en-q8_0.bin`).
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Self::F16 => "",
+            Self::Q8_0 => "-q8_0",
+            Self::Q4_0 => "-q4_0",
+            Self::Iq4Nl => "-iq4_nl",
+        }
+    }
+
     fn wtype(self) -> GgmlType {
         match self {
             Self::F16 => GgmlType::F16,

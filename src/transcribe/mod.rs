@@ -37,7 +37,8 @@ pub struct TranscribeConfig {
     pub language: String,
     /// Threads per Whisper worker.
     pub threads: usize,
-    /// Whisper workers (each with its own state; the model is shared).
+    /// Whisper workers (each decodes one window at a time with a state of its
+    /// own; the model is shared).
     pub workers: usize,
     /// Longest packed window, s (Whisper reads 30 s). Shorter windows cost
     /// less per second of speech when the encoder context is fitted to the
