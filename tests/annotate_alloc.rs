@@ -35,4 +35,18 @@ fn pitch_and_envelope_hot_paths_do_not_allocate() {
     assert!(frames.len() >= 195 && levels.len() == 200);
     assert!(frames[100].hz.is_some());
     assert_eq!(n, 0, "{n} allocations in the hot path");
+
+    // The pipeline's way: frames analysed from their own input.
+    let mut tracker = PitchTracker::new(PitchConfig::default()).unwrap();
+    let len = tracker.input_len();
+    let (voiced, n) = counted(|| {
+        (10..190)
+            .filter(|&i| {
+                let from = tracker.input_start(i) as usize;
+                tracker.analyse_at(i, &x[from..from + len]).hz.is_some()
+            })
+            .count()
+    });
+    assert_eq!(voiced, 180);
+    assert_eq!(n, 0, "{n} allocations analysing frames from their input");
 }

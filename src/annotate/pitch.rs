@@ -16,13 +16,17 @@
 //!    win; without such a dip, the deepest dip;
 //! 4. parabolic interpolation of `d` around that lag for a sub-sample period.
 //!
-//! `d` is not computed lag by lag: expanding the square gives
-//! `d(τ) = e(0) + e(τ) − 2 r(τ)` with `e(τ)` the energy of `x[τ..τ+W]` (a
-//! running sum) and `r(τ) = Σ_{j<W} x_j x_{j+τ}` a cross-correlation of the
-//! first `W` samples with the whole analysis span, which one pair of real
-//! FFTs and one inverse compute for all lags at once (realfft; the
-//! transforms, their scratch and every buffer are allocated when the tracker
-//! is built, so nothing is allocated per frame).
+//! **Cost.** The lag search runs on the span low-passed at 1 kHz and taken
+//! at every fourth sample (4 kHz: about 70 lags over a 100-sample window),
+//! and only the chosen lag is refined at the full rate. At that size `d` is
+//! cheapest summed as written, lag by lag, and only as far as step 3 looks:
+//! for a voice at 200 Hz that is a third of the lags. When the search runs
+//! at the full rate (no low-pass) or over very long periods, the tracker
+//! instead expands the square, `d(τ) = e(0) + e(τ) − 2 r(τ)` with `e(τ)` the
+//! energy of `x[τ..τ+W]` (a running sum) and `r(τ) = Σ_{j<W} x_j x_{j+τ}`
+//! a cross-correlation that one pair of real FFTs and one inverse compute
+//! for all lags at once (realfft). Either way every buffer and transform is
+//! allocated when the tracker is built, and nothing per frame.
 //!
 //! **Voicing.** A frame has a pitch only when its best dip is at most
 //! [`PitchConfig::voicing_threshold`] deep (YIN's aperiodicity) *and* its
@@ -199,8 +203,13 @@ pub struct PitchTracker {
     start: usize,
     /// The decimated, low-passed span of the current frame.
     coarse: Vec<f32>,
+    /// One phase of the span's samples, for [`decimate`].
+    phase: Vec<f32>,
     /// The frame whose span `coarse` holds.
     coarse_frame: Option<i64>,
+    /// Whether `d(τ)` is summed lag by lag (short windows) or computed
+    /// through FFTs (long ones); see [`PitchTracker::fft_difference`].
+    direct: bool,
     fft: Arc<dyn RealToComplex<f64>>,
     ifft: Arc<dyn ComplexToReal<f64>>,
     time_a: Vec<f64>,
@@ -263,6 +272,8 @@ impl PitchTracker {
             peak_db: FLOOR_DB,
             coarse: vec![0.0; span / dec + 1],
             coarse_frame: None,
+            // `decimate` needs `dec · (outputs + taps / dec)` at most.
+            phase: Vec::with_capacity(span + fir.len() + dec),
             start: 0,
             fir,
             time_a: fft.make_input_vec(),
@@ -273,6 +284,9 @@ impl PitchTracker {
             energy: vec![0.0; span / dec + 2],
             cmnd: vec![0.0; max_lag / dec + 3],
             diff: vec![0.0; max_lag / dec + 3],
+            // Products of the direct sum against a rough cost of the
+            // three transforms (5 n log2 n each, n ≥ 2·span).
+            direct: (max_lag / dec + 2) * (win / dec) <= 15 * n * n.trailing_zeros() as usize,
             fft,
             ifft,
         })
@@ -401,7 +415,49 @@ impl PitchTracker {
 
     /// YIN on the current span.
     fn analyse(&mut self) -> PitchFrame {
-        let index = self.next;
+        // The input is borrowed from `buf` while the analysis updates the
+        // other fields: move it out for the call (no copy).
+        let buf = std::mem::take(&mut self.buf);
+        let need = self.span + self.fir.len();
+        let frame = self.analyse_input(self.next, &buf[self.start..self.start + need]);
+        self.buf = buf;
+        frame
+    }
+
+    /// Samples of input one frame's analysis reads: its span plus the
+    /// low-pass filter's reach past it.
+    pub fn input_len(&self) -> usize {
+        self.span + self.fir.len()
+    }
+
+    /// The stream sample at which frame `index`'s input starts (negative
+    /// for the first frames: the stream is preceded by zeros).
+    pub fn input_start(&self, index: i64) -> i64 {
+        index * HOP - self.lead as i64
+    }
+
+    /// Analyses frame `index` from its input alone: `input` holds the
+    /// [`PitchTracker::input_len`] stream samples from
+    /// [`PitchTracker::input_start`], zeros where they fall before the
+    /// stream's start or after its end. Frames may be analysed in any order
+    /// and any may be skipped; analysed in the streaming order, they give
+    /// exactly what [`PitchTracker::push_selected`] gives (the level gate's
+    /// peak moves only with analysed voiced frames either way). For a
+    /// caller that keeps the audio anyway and wants a few frames of it: it
+    /// copies nothing.
+    pub fn analyse_at(&mut self, index: i64, input: &[f32]) -> PitchFrame {
+        if input.len() < self.input_len() {
+            return PitchFrame {
+                index,
+                hz: None,
+                aperiodicity: 1.0,
+                level_db: FLOOR_DB,
+            };
+        }
+        self.analyse_input(index, input)
+    }
+
+    fn analyse_input(&mut self, index: i64, input: &[f32]) -> PitchFrame {
         let mut frame = PitchFrame {
             index,
             hz: None,
@@ -410,7 +466,7 @@ impl PitchTracker {
         };
         let span = self.span;
         let dec = self.dec;
-        let x = &self.buf[self.start..self.start + span];
+        let x = &input[..span];
         // The coarse search on every `dec`-th sample of the low-passed span
         // (the FIR is evaluated only there: the filter costs nothing on the
         // frames that are not analysed). Its level is the frame's level:
@@ -437,98 +493,70 @@ impl PitchTracker {
                 *c = x[k * dec];
             }
         } else {
-            let taps = self.fir.len();
-            let src = &self.buf[self.start..self.start + span + taps];
-            for (k, c) in self.coarse.iter_mut().enumerate().take(n_dec).skip(first) {
-                *c = dot(&src[k * dec..k * dec + taps], &self.fir);
-            }
+            decimate(
+                &input[first * dec..span + self.fir.len()],
+                &self.fir,
+                dec,
+                &mut self.coarse[first..n_dec],
+                &mut self.phase,
+            );
         }
         let coarse = &self.coarse[..n_dec];
-        let mean = coarse.iter().map(|&v| f64::from(v)).sum::<f64>() / n_dec as f64;
-        let mut acc = 0.0f64;
-        self.energy[0] = 0.0;
-        for (j, &v) in coarse.iter().enumerate() {
-            let c = f64::from(v) - mean;
-            acc += c * c;
-            self.energy[j + 1] = acc;
-        }
+        // Two passes (mean, then squares about it): a DC offset survives
+        // the low-pass, and a one-pass `Σx² − n·mean²` would cancel.
+        let mean = f64::from(sum(coarse)) / n_dec as f64;
+        let acc = f64::from(sum_sq_about(coarse, mean as f32));
         frame.level_db = db((acc / n_dec as f64) as f32);
         if frame.level_db < self.cfg.min_level_db || acc <= 0.0 {
             return frame;
         }
 
-        // r(τ) = Σ_{j<W} a_j b_{j+τ}: with both zero-padded to n ≥ span the
-        // circular correlation equals the linear one for the lags searched.
-        // In f64: where a quiet integration window meets loud speech later
-        // in the span, f32 rounding of the loud part would swamp `d` and
-        // fake a perfect dip.
-        self.time_a.fill(0.0);
-        self.time_b.fill(0.0);
-        for (j, &v) in coarse.iter().enumerate() {
-            let c = f64::from(v) - mean;
-            self.time_b[j] = c;
-            if j < w {
-                self.time_a[j] = c;
-            }
-        }
-        // Lengths are fixed at construction, so the transforms cannot fail.
-        let _ =
-            self.fft
-                .process_with_scratch(&mut self.time_a, &mut self.spec_a, &mut self.scratch);
-        let _ =
-            self.fft
-                .process_with_scratch(&mut self.time_b, &mut self.spec_b, &mut self.scratch);
-        for (a, b) in self.spec_a.iter_mut().zip(&self.spec_b) {
-            *a = a.conj() * b;
-        }
-        // The DC and Nyquist bins of a product of real spectra are real in
-        // theory; clear rounding residue so the inverse accepts them.
-        if let Some(first) = self.spec_a.first_mut() {
-            first.im = 0.0;
-        }
-        if let Some(last) = self.spec_a.last_mut() {
-            last.im = 0.0;
-        }
-        let _ =
-            self.ifft
-                .process_with_scratch(&mut self.spec_a, &mut self.time_a, &mut self.scratch);
-        let scale = 1.0 / self.time_a.len() as f64;
-
-        // d(τ) and d'(τ) at the coarse rate.
-        let e0 = self.energy[w];
+        // d(τ) and d'(τ) at the coarse rate. Summed lag by lag, they are
+        // computed only as far as the search below looks: it stops at the
+        // first dip under the threshold, which for a voice at 200 Hz is a
+        // third of the way through the lags.
         let lags = self.diff.len().min(n_dec - w);
+        let mut lag = Lags {
+            computed: 1,
+            running: 0.0,
+        };
         self.diff[0] = 0.0;
         self.cmnd[0] = 1.0;
-        let mut running = 0.0f64;
-        for tau in 1..lags {
-            let e_tau = self.energy[tau + w] - self.energy[tau];
-            let d = (e0 + e_tau - 2.0 * self.time_a[tau] * scale).max(0.0);
-            self.diff[tau] = d;
-            running += d;
-            self.cmnd[tau] = if running > 0.0 {
-                (d * tau as f64 / running) as f32
-            } else {
-                1.0
-            };
+        if !self.direct {
+            self.fft_difference(n_dec, w, lags, mean);
+            for tau in 1..lags {
+                self.normalise(&mut lag, tau);
+            }
         }
+        let mut upto = |this: &mut PitchTracker, tau: usize| {
+            while lag.computed <= tau {
+                let t = lag.computed;
+                let x = &this.coarse[..n_dec];
+                this.diff[t] = f64::from(sq_diff(&x[..w], &x[t..t + w]));
+                this.normalise(&mut lag, t);
+            }
+        };
 
         // The first dip below the threshold, followed to its minimum; else
         // the deepest dip in range.
         let lo = (self.min_lag / dec).max(1);
         let hi = (self.max_lag.div_ceil(dec)).min(lags - 2);
-        let cmnd = &self.cmnd;
+        let threshold = self.cfg.threshold;
         let mut best = None;
         let mut tau = lo;
         while tau <= hi {
-            if cmnd[tau] < self.cfg.threshold {
-                while tau < hi && cmnd[tau + 1] < cmnd[tau] {
+            upto(self, tau + 1);
+            if self.cmnd[tau] < threshold {
+                while tau < hi && self.cmnd[tau + 1] < self.cmnd[tau] {
                     tau += 1;
+                    upto(self, tau + 1);
                 }
                 best = Some(tau);
                 break;
             }
             tau += 1;
         }
+        let cmnd = &self.cmnd;
         let tau = match best {
             Some(t) => t,
             None => {
@@ -609,28 +637,140 @@ impl PitchTracker {
         frame.hz = Some(hz);
         frame
     }
+    /// `d'(τ)` from `d(τ)` and the running sum of `d(1..τ)`; `τ` must be
+    /// the next lag after the last one normalised.
+    fn normalise(&mut self, lag: &mut Lags, tau: usize) {
+        let d = self.diff[tau];
+        lag.running += d;
+        self.cmnd[tau] = if lag.running > 0.0 {
+            (d * tau as f64 / lag.running) as f32
+        } else {
+            1.0
+        };
+        lag.computed = tau + 1;
+    }
+
+    /// `d(τ)` from its expansion `e(0) + e(τ) − 2 r(τ)`: `e(τ)` the energy of
+    /// `x[τ..τ+W]` (prefix sums) and the cross-correlation
+    /// `r(τ) = Σ_{j<W} x_j x_{j+τ}` for all lags at once from one pair of
+    /// real FFTs and one inverse. For long windows and many lags (the full
+    /// rate, without the low-pass) this is the cheaper way.
+    fn fft_difference(&mut self, n_dec: usize, w: usize, lags: usize, mean: f64) {
+        // With both zero-padded to n ≥ span the circular correlation equals
+        // the linear one for the lags searched. In f64: where a quiet
+        // integration window meets loud speech later in the span, f32
+        // rounding of the loud part would swamp `d` and fake a perfect dip.
+        self.time_a.fill(0.0);
+        self.time_b.fill(0.0);
+        let mut acc = 0.0f64;
+        self.energy[0] = 0.0;
+        for (j, &v) in self.coarse[..n_dec].iter().enumerate() {
+            let c = f64::from(v) - mean;
+            self.time_b[j] = c;
+            if j < w {
+                self.time_a[j] = c;
+            }
+            acc += c * c;
+            self.energy[j + 1] = acc;
+        }
+        // Lengths are fixed at construction, so the transforms cannot fail.
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.time_a, &mut self.spec_a, &mut self.scratch);
+        let _ =
+            self.fft
+                .process_with_scratch(&mut self.time_b, &mut self.spec_b, &mut self.scratch);
+        for (a, b) in self.spec_a.iter_mut().zip(&self.spec_b) {
+            *a = a.conj() * b;
+        }
+        // The DC and Nyquist bins of a product of real spectra are real in
+        // theory; clear rounding residue so the inverse accepts them.
+        if let Some(first) = self.spec_a.first_mut() {
+            first.im = 0.0;
+        }
+        if let Some(last) = self.spec_a.last_mut() {
+            last.im = 0.0;
+        }
+        let _ =
+            self.ifft
+                .process_with_scratch(&mut self.spec_a, &mut self.time_a, &mut self.scratch);
+        let scale = 1.0 / self.time_a.len() as f64;
+        let e0 = self.energy[w];
+        for tau in 1..lags {
+            let e_tau = self.energy[tau + w] - self.energy[tau];
+            self.diff[tau] = (e0 + e_tau - 2.0 * self.time_a[tau] * scale).max(0.0);
+        }
+    }
+}
+
+/// How far the difference function of a frame has been computed.
+struct Lags {
+    /// Lags `0..computed` are in `diff` and `cmnd`.
+    computed: usize,
+    /// `Σ d(1..computed)`.
+    running: f64,
 }
 
 /// Frames between two shifts of the sample buffer.
 const SHIFT_EVERY: usize = 32;
 
-/// `Σ a_i b_i` over eight independent partial sums: a plain iterator sum is
-/// one sequential chain of dependent additions (floating-point addition is
-/// not reassociated by the compiler), eight chains vectorise.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, ra) = a.as_chunks::<8>();
-    let (cb, rb) = b.as_chunks::<8>();
-    for (x, y) in ca.iter().zip(cb) {
-        for l in 0..8 {
-            acc[l] += x[l] * y[l];
+/// `out[k] = Σ_t h[t] · src[k·dec + t]`: the FIR `h` evaluated at every
+/// `dec`-th sample. Computed phase by phase — the taps `h[p], h[p+dec], …`
+/// against the samples `src[p], src[p+dec], …` gathered once into `phase` —
+/// so that the innermost loop runs over consecutive outputs and
+/// vectorises; a dot product per output spends most of its time summing
+/// its lanes (33 taps are four vectors and a remainder).
+fn decimate(src: &[f32], h: &[f32], dec: usize, out: &mut [f32], phase: &mut Vec<f32>) {
+    out.fill(0.0);
+    let m = out.len();
+    let dec = dec.max(1);
+    // Phase `p` holds `src[p], src[p+dec], …` at `phase[p·len..]`, zeros past
+    // the end of `src`; one pass over `src` fills them all.
+    let len = m + h.len().div_ceil(dec);
+    phase.clear();
+    phase.resize(dec * len, 0.0);
+    for (i, chunk) in src.chunks(dec).take(len).enumerate() {
+        for (p, &v) in chunk.iter().enumerate() {
+            phase[p * len + i] = v;
         }
     }
-    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
-    acc.iter().sum::<f32>() + tail
+    for (t, &g) in h.iter().enumerate() {
+        let (j, p) = (t / dec, t % dec);
+        let ph = &phase[p * len + j..p * len + j + m];
+        for (o, &v) in out.iter_mut().zip(ph) {
+            *o += g * v;
+        }
+    }
 }
 
-/// `Σ (a_i − b_i)²`, vectorised like [`dot`].
+/// `Σ a_i` over eight independent partial sums: a plain iterator sum is
+/// one sequential chain of dependent additions (floating-point addition is
+/// not reassociated by the compiler), eight chains vectorise.
+fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, ra) = a.as_chunks::<8>();
+    for x in ca {
+        for l in 0..8 {
+            acc[l] += x[l];
+        }
+    }
+    acc.iter().sum::<f32>() + ra.iter().sum::<f32>()
+}
+
+/// `Σ (a_i − c)²` over eight independent partial sums.
+fn sum_sq_about(a: &[f32], c: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, ra) = a.as_chunks::<8>();
+    for x in ca {
+        for l in 0..8 {
+            let d = x[l] - c;
+            acc[l] += d * d;
+        }
+    }
+    acc.iter().sum::<f32>() + ra.iter().map(|&x| (x - c) * (x - c)).sum::<f32>()
+}
+
+/// `Σ (a_i − b_i)²`, vectorised like [`sum`].
 fn sq_diff(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();
@@ -1047,5 +1187,97 @@ mod tests {
             PitchTracker::new(cfg),
             Err(AnnotateError::InvalidConfig { .. })
         ));
+    }
+
+    #[test]
+    fn decimation_is_the_filter_at_every_dec_th_sample() {
+        let h = lowpass_fir(1000.0);
+        let x: Vec<f32> = gauss(700, 5).iter().map(|&v| v as f32).collect();
+        let mut phase = Vec::new();
+        for (dec, m) in [(4, 160), (4, 1), (3, 50), (1, 20)] {
+            let mut out = vec![1.0; m];
+            decimate(&x, &h, dec, &mut out, &mut phase);
+            for (k, &o) in out.iter().enumerate() {
+                let want: f32 = (0..h.len()).map(|t| h[t] * x[k * dec + t]).sum();
+                assert!((o - want).abs() < 1e-5, "dec {dec} k {k}: {o} vs {want}");
+            }
+        }
+    }
+
+    /// A voice whose pitch glides, in low noise, with a silent gap: every
+    /// path through the tracker must see it the same way.
+    fn glide() -> Vec<f32> {
+        let n = 16_000;
+        let noise = gauss(n, 9);
+        let mut phase = 0.0f64;
+        (0..n)
+            .map(|i| {
+                phase += 2.0 * PI * (110.0 + 120.0 * i as f64 / n as f64) / FS;
+                let voice = if (6_000..7_000).contains(&i) {
+                    0.0
+                } else {
+                    0.3 * phase.sin() + 0.15 * (2.0 * phase).sin()
+                };
+                (voice + 0.003 * noise[i]) as f32
+            })
+            .collect()
+    }
+
+    /// The input of frame `i` cut from a whole signal, zeros outside it.
+    fn input_of(t: &PitchTracker, x: &[f32], i: i64) -> Vec<f32> {
+        let from = t.input_start(i);
+        (0..t.input_len() as i64)
+            .map(|k| {
+                usize::try_from(from + k)
+                    .ok()
+                    .and_then(|j| x.get(j))
+                    .copied()
+                    .unwrap_or(0.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frames_analysed_from_their_input_match_the_stream() {
+        let x = glide();
+        let wanted = |i: i64| i % 3 != 1;
+        let mut stream = PitchTracker::new(PitchConfig::default()).expect("default");
+        let mut want = Vec::new();
+        for block in x.chunks(1000) {
+            stream.push_selected(block, &mut want, wanted);
+        }
+        stream.finish(&mut want);
+        let mut random = PitchTracker::new(PitchConfig::default()).expect("default");
+        let mut voiced = 0;
+        for f in want.iter().filter(|f| wanted(f.index)) {
+            let got = random.analyse_at(f.index, &input_of(&random, &x, f.index));
+            assert_eq!(&got, f, "frame {}", f.index);
+            voiced += usize::from(got.hz.is_some());
+        }
+        assert!(voiced > 50, "{voiced} voiced frames");
+        // A short input is no frame, not a panic.
+        assert_eq!(random.analyse_at(3, &[0.5; 10]).hz, None);
+    }
+
+    #[test]
+    fn the_direct_and_the_fft_difference_find_the_same_pitch() {
+        let x = glide();
+        let mut direct = PitchTracker::new(PitchConfig::default()).expect("default");
+        let mut fft = PitchTracker::new(PitchConfig::default()).expect("default");
+        assert!(direct.direct, "the defaults sum lag by lag");
+        fft.direct = false;
+        let frames = x.len() as i64 / HOP;
+        let mut voiced = 0;
+        for i in 0..frames {
+            let a = direct.analyse_at(i, &input_of(&direct, &x, i));
+            let b = fft.analyse_at(i, &input_of(&fft, &x, i));
+            assert_eq!(a.hz.is_some(), b.hz.is_some(), "frame {i}: {a:?} vs {b:?}");
+            if let (Some(p), Some(q)) = (a.hz, b.hz) {
+                assert!((p - q).abs() < 1e-3 * p, "frame {i}: {p} vs {q}");
+                voiced += 1;
+            }
+            assert!((a.aperiodicity - b.aperiodicity).abs() < 1e-3, "frame {i}");
+        }
+        assert!(voiced > 50, "{voiced} voiced frames");
     }
 }
