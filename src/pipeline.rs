@@ -82,6 +82,50 @@ impl<T> Pool<T> {
     }
 }
 
+/// A block of 16 kHz samples shared by the stages that read it (the
+/// feature stage and the taps). Whichever lets go of it last, its buffer
+/// goes back to the resampler's pool: a tap may keep blocks for a while
+/// (the annotation tap holds each until the detector has scored its
+/// frames), and without the pool every block would be fresh memory, a
+/// page fault every 4 kB.
+pub struct SharedSamples {
+    samples: Vec<f32>,
+    pool: Option<Pool<Vec<f32>>>,
+}
+
+impl SharedSamples {
+    /// Samples that go back to `pool` when dropped.
+    pub fn pooled(samples: Vec<f32>, pool: Pool<Vec<f32>>) -> SharedSamples {
+        SharedSamples {
+            samples,
+            pool: Some(pool),
+        }
+    }
+
+    /// Samples that are simply freed when dropped.
+    pub fn new(samples: Vec<f32>) -> SharedSamples {
+        SharedSamples {
+            samples,
+            pool: None,
+        }
+    }
+}
+
+impl std::ops::Deref for SharedSamples {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        &self.samples
+    }
+}
+
+impl Drop for SharedSamples {
+    fn drop(&mut self) {
+        if let Some(pool) = &self.pool {
+            pool.give(std::mem::take(&mut self.samples));
+        }
+    }
+}
+
 /// A consumer of the pipeline's audio and segments, run on its own thread.
 ///
 /// Calls arrive in stream order: `audio` blocks for each speaker in time
@@ -91,6 +135,17 @@ impl<T> Pool<T> {
 pub trait Tap: Send {
     /// 16 kHz samples of speaker `channel` starting at `start`.
     fn audio(&mut self, channel: usize, start: Time, samples: &[f32]) -> Result<(), String>;
+    /// The same block as the pipeline shares it: a tap that keeps audio for
+    /// a while holds on to the block instead of copying it. By default,
+    /// [`Tap::audio`].
+    fn shared_audio(
+        &mut self,
+        channel: usize,
+        start: Time,
+        samples: &Arc<SharedSamples>,
+    ) -> Result<(), String> {
+        self.audio(channel, start, samples)
+    }
     /// A finished speech segment.
     fn segment(&mut self, segment: &Segment) -> Result<(), String>;
     /// Frame features of every speaker, row-major: `rows.len()` is a
@@ -123,7 +178,7 @@ pub trait Tap: Send {
 /// What flows to a tap.
 enum TapMsg {
     /// Shared with the feature stage: one copy of the audio, not one per tap.
-    Audio(usize, Time, Arc<Vec<f32>>),
+    Audio(usize, Time, Arc<SharedSamples>),
     Segment(Segment),
     Frames(Vec<FrameFeatures>, Vec<f32>, Vec<bool>),
     Watermark(usize, Time),
@@ -191,7 +246,7 @@ pub fn run(
     let mut frame_txs = Vec::new();
     let mut frame_rxs = Vec::new();
     for _ in 0..nsp {
-        let (t, r) = bounded::<(Time, Arc<Vec<f32>>)>(DEPTH);
+        let (t, r) = bounded::<(Time, Arc<SharedSamples>)>(DEPTH);
         sample_txs.push(t);
         sample_rxs.push(r);
         let (t, r) = bounded::<Vec<FrameFeatures>>(DEPTH);
@@ -258,7 +313,7 @@ pub fn run(
                 let send = |c: usize, out: Vec<f32>, pos: &mut [i64]| -> bool {
                     let start = Time(pos[c]);
                     pos[c] += out.len() as i64;
-                    let out = Arc::new(out);
+                    let out = Arc::new(SharedSamples::pooled(out, sample_pools[c].clone()));
                     for t in &tap_txs {
                         let _ = t.send(TapMsg::Audio(c, start, Arc::clone(&out)));
                     }
@@ -288,11 +343,7 @@ pub fn run(
 
         // Features: one thread per speaker channel.
         let mut feature_threads = Vec::new();
-        for ((rx, tx), pool) in sample_rxs
-            .into_iter()
-            .zip(frame_txs)
-            .zip(sample_pools.iter().cloned())
-        {
+        for (rx, tx) in sample_rxs.into_iter().zip(frame_txs) {
             let frame_pool = frame_pool.clone();
             feature_threads.push(scope.spawn(move || {
                 let mut fx = FeatureExtractor::new();
@@ -300,11 +351,7 @@ pub fn run(
                     let mut frames = frame_pool.take(Vec::new);
                     frames.clear();
                     fx.push(&samples, &mut frames);
-                    // Back to the pool unless a tap still reads it (then
-                    // the tap's drop frees it).
-                    if let Ok(samples) = Arc::try_unwrap(samples) {
-                        pool.give(samples);
-                    }
+                    drop(samples); // back to the pool unless a tap holds it
                     if !frames.is_empty() && tx.send(frames).is_err() {
                         return;
                     }
@@ -318,19 +365,11 @@ pub fn run(
         // Taps: each on its own thread.
         let mut tap_threads = Vec::new();
         for (mut tap, (_, rx)) in taps.into_iter().zip(tap_channels) {
-            let sample_pools = sample_pools.clone();
             tap_threads.push(scope.spawn(move || -> Result<Box<dyn Tap + '_>, String> {
                 for msg in rx.iter() {
                     match msg {
                         TapMsg::Audio(c, start, s) => {
-                            tap.audio(c, start, &s)?;
-                            // The last reader returns the buffer to the
-                            // resampler's pool: a tap that is usually
-                            // behind the feature stage would otherwise
-                            // make every block a fresh allocation.
-                            if let Ok(s) = Arc::try_unwrap(s) {
-                                sample_pools[c].give(s);
-                            }
+                            tap.shared_audio(c, start, &s)?;
                         }
                         TapMsg::Segment(seg) => tap.segment(&seg)?,
                         TapMsg::Frames(f, scores, active) => {

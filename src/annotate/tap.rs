@@ -10,18 +10,22 @@
 //! frame of speech, not per frame of the call, and no audio is kept.
 //!
 //! Audio (from the resampler) and features (from the detector) arrive on
-//! different threads; audio is fed to the tracker only as far as features
-//! have arrived, so each frame's analyse-or-skip decision is known.
+//! different threads, audio first. The tap keeps the pipeline's shared audio
+//! blocks (no copy) until the features of the frames they hold have
+//! arrived; then it hands YIN each candidate frame's own input, a slice of a
+//! block, and skips every other frame without touching its samples. (A
+//! streaming tracker would copy every sample of the call twice, into a
+//! queue and into its window, for the one frame in nine that is analysed.)
 
 use super::pace::{SyllableConfig, acoustic_pace};
-use super::pitch::{PitchFrame, PitchTracker};
+use super::pitch::PitchTracker;
 use crate::dsp::features::{BAND_HI_HZ, BAND_LO_HZ, FLOOR_DB, FrameFeatures, N_BANDS, db};
-use crate::pipeline::Tap;
-use crate::time::{HOP, Time};
+use crate::pipeline::{SharedSamples, Tap};
+use crate::time::Time;
 use crate::timeline::Span;
 use crate::vad::Segment;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Frames whose periodicity (from the detector's features) reaches this,
 /// and that the detector scores as likely speech, get a YIN analysis.
@@ -90,14 +94,90 @@ struct Pre {
 
 struct Channel {
     tracker: PitchTracker,
-    audio: VecDeque<f32>,
-    /// Samples handed to the tracker so far.
-    pushed: u64,
+    /// The audio blocks still needed, as the pipeline shared them (not
+    /// copied), each with the stream sample it starts at.
+    blocks: VecDeque<(i64, Arc<SharedSamples>)>,
+    /// Samples received so far (the end of the last block).
+    received: i64,
+    /// A frame's input when it straddles two blocks or the stream's edges.
+    scratch: Vec<f32>,
     pre: VecDeque<Pre>,
     recs: VecDeque<Rec>,
     pending: VecDeque<Span>,
     stats: Vec<SegmentStats>,
-    frames_out: Vec<PitchFrame>,
+}
+
+impl Channel {
+    /// Turns every frame whose features are known and whose input has
+    /// arrived (every one, `at_end`) into a record: YIN on the candidates,
+    /// nothing on the rest. Then drops the blocks no later frame reads.
+    fn record_frames(&mut self, at_end: bool) {
+        let len = self.tracker.input_len();
+        while let Some(&p) = self.pre.front() {
+            let from = self.tracker.input_start(p.index);
+            if !at_end && from + len as i64 > self.received {
+                break;
+            }
+            self.pre.pop_front();
+            let pitch = if p.candidate {
+                let input = gather(&self.blocks, from, len, &mut self.scratch);
+                self.tracker.analyse_at(p.index, input).hz.unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            self.recs.push_back(Rec {
+                index: p.index,
+                pitch,
+                level_db: p.level_db,
+                env_db: p.env_db,
+            });
+        }
+        let next = self
+            .pre
+            .front()
+            .map_or_else(|| self.recs.back().map_or(0, |r| r.index + 1), |p| p.index);
+        let keep_from = self.tracker.input_start(next);
+        while self
+            .blocks
+            .front()
+            .is_some_and(|(start, b)| start + b.len() as i64 <= keep_from)
+        {
+            self.blocks.pop_front();
+        }
+    }
+}
+
+/// The `len` stream samples from `from`: a slice of one block when they lie
+/// in one (the usual case), else assembled in `scratch`, zeros where no
+/// block has them (before the stream, after its end).
+fn gather<'a>(
+    blocks: &'a VecDeque<(i64, Arc<SharedSamples>)>,
+    from: i64,
+    len: usize,
+    scratch: &'a mut Vec<f32>,
+) -> &'a [f32] {
+    let to = from + len as i64;
+    for (start, b) in blocks {
+        let end = start + b.len() as i64;
+        if *start <= from && to <= end {
+            let at = (from - start) as usize;
+            return &b[at..at + len];
+        }
+        if *start >= to {
+            break;
+        }
+    }
+    scratch.clear();
+    scratch.resize(len, 0.0);
+    for (start, b) in blocks {
+        let (lo, hi) = (from.max(*start), to.min(start + b.len() as i64));
+        if lo < hi {
+            let (src, dst) = ((lo - start) as usize, (lo - from) as usize);
+            let n = (hi - lo) as usize;
+            scratch[dst..dst + n].copy_from_slice(&b[src..src + n]);
+        }
+    }
+    scratch
 }
 
 /// The pipeline tap that annotates a call's sound.
@@ -105,7 +185,6 @@ pub struct AnnotateTap<'a> {
     channels: Vec<Channel>,
     syllables: SyllableConfig,
     env_bands: [bool; N_BANDS],
-    latency: u64,
     /// Pitch is measured on frames whose index is a multiple of this.
     stride: i64,
     out: &'a Mutex<Option<Result<AcousticTrack, String>>>,
@@ -121,19 +200,17 @@ impl<'a> AnnotateTap<'a> {
         config.validate()?;
         let (pitch, syllables) = (&config.pitch, &config.syllables);
         let mut channels = Vec::with_capacity(speakers);
-        let mut latency = 0;
         for _ in 0..speakers {
             let tracker = PitchTracker::new(pitch.clone())?;
-            latency = tracker.latency() as u64;
             channels.push(Channel {
                 tracker,
-                audio: VecDeque::new(),
-                pushed: 0,
+                blocks: VecDeque::new(),
+                received: 0,
+                scratch: Vec::new(),
                 pre: VecDeque::new(),
                 recs: VecDeque::new(),
                 pending: VecDeque::new(),
                 stats: Vec::new(),
-                frames_out: Vec::new(),
             });
         }
         // The syllable envelope: energy of the bands centred in the
@@ -150,56 +227,15 @@ impl<'a> AnnotateTap<'a> {
             channels,
             syllables: syllables.clone(),
             env_bands,
-            latency,
             stride: i64::from(config.pitch_stride.max(1)),
             out,
         })
     }
 
-    /// Feeds the tracker as far as features are known, turns its frames
-    /// into records, and condenses finished segments.
+    /// Records the frames whose features and audio are in, and condenses
+    /// finished segments.
     fn advance(&mut self, c: usize) {
-        let ch = &mut self.channels[c];
-        // Frame i comes out of the tracker once (i+1)·HOP + latency samples
-        // are in; features are known up to the last `pre` entry.
-        if let Some(last) = ch.pre.back().map(|p| p.index) {
-            let limit = ((last + 1) as u64 * HOP as u64 + self.latency).saturating_sub(ch.pushed);
-            let n = (limit as usize).min(ch.audio.len());
-            if n > 0 {
-                let (a, b) = ch.audio.as_slices();
-                let (first, second) = if n <= a.len() {
-                    (&a[..n], &b[..0])
-                } else {
-                    (a, &b[..n - a.len()])
-                };
-                let pre = &ch.pre;
-                let base = pre.front().map_or(0, |p| p.index);
-                let wanted = |i: i64| {
-                    usize::try_from(i - base)
-                        .ok()
-                        .and_then(|k| pre.get(k))
-                        .is_some_and(|p| p.candidate)
-                };
-                ch.frames_out.clear();
-                ch.tracker.push_selected(first, &mut ch.frames_out, wanted);
-                ch.tracker.push_selected(second, &mut ch.frames_out, wanted);
-                ch.audio.drain(..n);
-                ch.pushed += n as u64;
-                for f in ch.frames_out.drain(..) {
-                    while ch.pre.front().is_some_and(|p| p.index < f.index) {
-                        ch.pre.pop_front();
-                    }
-                    if let Some(p) = ch.pre.pop_front() {
-                        ch.recs.push_back(Rec {
-                            index: p.index,
-                            pitch: f.hz.unwrap_or(0.0),
-                            level_db: p.level_db,
-                            env_db: p.env_db,
-                        });
-                    }
-                }
-            }
-        }
+        self.channels[c].record_frames(false);
         self.condense(c, false);
     }
 
@@ -259,8 +295,20 @@ impl<'a> AnnotateTap<'a> {
 }
 
 impl Tap for AnnotateTap<'_> {
-    fn audio(&mut self, channel: usize, _start: Time, samples: &[f32]) -> Result<(), String> {
-        self.channels[channel].audio.extend(samples.iter().copied());
+    fn audio(&mut self, channel: usize, start: Time, samples: &[f32]) -> Result<(), String> {
+        let block = Arc::new(SharedSamples::new(samples.to_vec()));
+        self.shared_audio(channel, start, &block)
+    }
+
+    fn shared_audio(
+        &mut self,
+        channel: usize,
+        start: Time,
+        samples: &Arc<SharedSamples>,
+    ) -> Result<(), String> {
+        let ch = &mut self.channels[channel];
+        ch.received = start.0 + samples.len() as i64;
+        ch.blocks.push_back((start.0, Arc::clone(samples)));
         self.advance(channel);
         Ok(())
     }
@@ -321,27 +369,8 @@ impl Tap for AnnotateTap<'_> {
 
     fn finish(&mut self, _duration: Time) -> Result<(), String> {
         for c in 0..self.channels.len() {
-            self.advance(c);
-            let ch = &mut self.channels[c];
-            ch.frames_out.clear();
-            ch.tracker.finish(&mut ch.frames_out);
-            for f in std::mem::take(&mut ch.frames_out) {
-                while ch.pre.front().is_some_and(|p| p.index < f.index) {
-                    ch.pre.pop_front();
-                }
-                if let Some(p) = ch.pre.pop_front() {
-                    ch.recs.push_back(Rec {
-                        index: p.index,
-                        pitch: if p.candidate {
-                            f.hz.unwrap_or(0.0)
-                        } else {
-                            0.0
-                        },
-                        level_db: p.level_db,
-                        env_db: p.env_db,
-                    });
-                }
-            }
+            self.channels[c].record_frames(true);
+            self.channels[c].blocks.clear();
             self.condense(c, true);
         }
         let track = AcousticTrack {
@@ -355,5 +384,34 @@ impl Tap for AnnotateTap<'_> {
             *slot = Some(Ok(track));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks() -> VecDeque<(i64, Arc<SharedSamples>)> {
+        // Samples 0..10 and 10..16, each sample's value its index.
+        let block = |r: std::ops::Range<i64>| {
+            let start = r.start;
+            let v: Vec<f32> = r.map(|i| i as f32).collect();
+            (start, Arc::new(SharedSamples::new(v)))
+        };
+        [block(0..10), block(10..16)].into_iter().collect()
+    }
+
+    #[test]
+    fn a_frame_input_is_cut_from_the_shared_blocks() {
+        let b = blocks();
+        let mut scratch = Vec::new();
+        // Inside one block: a slice of it.
+        assert_eq!(gather(&b, 2, 4, &mut scratch), &[2.0, 3.0, 4.0, 5.0]);
+        assert!(scratch.is_empty(), "no copy for a frame inside one block");
+        // Across the two blocks.
+        assert_eq!(gather(&b, 8, 4, &mut scratch), &[8.0, 9.0, 10.0, 11.0]);
+        // Before the stream and past its end: zeros.
+        assert_eq!(gather(&b, -2, 4, &mut scratch), &[0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(gather(&b, 14, 4, &mut scratch), &[14.0, 15.0, 0.0, 0.0]);
     }
 }
