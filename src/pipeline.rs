@@ -17,7 +17,13 @@
 //!
 //! Later stages plug in as *taps*: a [`Tap`] receives the 16 kHz audio of
 //! every speaker and every finished speech segment, in order, on its own
-//! thread. Transcription and annotation are taps; so is the live meter.
+//! thread. Transcription and annotation are taps; so is the live meter. A
+//! tap that does little per frame and keeps pace with the detector can ask
+//! to run *inline* ([`Tap::inline`]), on the detector's thread: the feature
+//! stages then pass the audio blocks on with their frames, and the tap is
+//! called directly, with no thread and no messages of its own. (The
+//! annotation tap does; as a thread of its own, on two cores running two
+//! calls, its scheduling cost as much again as its work.)
 
 use crate::audio::resample::ResampleError;
 use crate::audio::{self, AudioError, AudioSource, ChannelResampler, SourceInfo, Speaker};
@@ -173,6 +179,15 @@ pub trait Tap: Send {
     }
     /// The end of the call (its duration).
     fn finish(&mut self, duration: Time) -> Result<(), String>;
+    /// Whether to run on the detector's thread rather than a thread of its
+    /// own (default: no). Only for taps whose work per frame is small
+    /// against the detector's: an inline tap that is slow slows the
+    /// detector, and with it every other tap. The calls are the same, in
+    /// the same order for each speaker; the audio of a block arrives with
+    /// the frames of that block, just before them.
+    fn inline(&self) -> bool {
+        false
+    }
 }
 
 /// What flows to a tap.
@@ -182,6 +197,13 @@ enum TapMsg {
     Segment(Segment),
     Frames(Vec<FrameFeatures>, Vec<f32>, Vec<bool>),
     Watermark(usize, Time),
+}
+
+/// One channel's frames of one block, from the feature stage to the
+/// detector, and the block itself when inline taps need it.
+struct FrameBatch {
+    frames: Vec<FrameFeatures>,
+    audio: Option<(Time, Arc<SharedSamples>)>,
 }
 
 /// The result of running the pipeline over one call.
@@ -249,12 +271,14 @@ pub fn run(
         let (t, r) = bounded::<(Time, Arc<SharedSamples>)>(DEPTH);
         sample_txs.push(t);
         sample_rxs.push(r);
-        let (t, r) = bounded::<Vec<FrameFeatures>>(DEPTH);
+        let (t, r) = bounded::<FrameBatch>(DEPTH);
         frame_txs.push(t);
         frame_rxs.push(r);
     }
+    let (mut inline_taps, taps): (Vec<_>, Vec<_>) = taps.into_iter().partition(|t| t.inline());
     let tap_channels: Vec<(Sender<TapMsg>, Receiver<TapMsg>)> =
         taps.iter().map(|_| bounded::<TapMsg>(DEPTH * 4)).collect();
+    let forward_audio = !inline_taps.is_empty();
     let tap_txs: Vec<Sender<TapMsg>> = tap_channels.iter().map(|(t, _)| t.clone()).collect();
 
     std::thread::scope(|scope| {
@@ -347,18 +371,25 @@ pub fn run(
             let frame_pool = frame_pool.clone();
             feature_threads.push(scope.spawn(move || {
                 let mut fx = FeatureExtractor::new();
-                for (_, samples) in rx.iter() {
+                for (start, samples) in rx.iter() {
                     let mut frames = frame_pool.take(Vec::new);
                     frames.clear();
                     fx.push(&samples, &mut frames);
-                    drop(samples); // back to the pool unless a tap holds it
-                    if !frames.is_empty() && tx.send(frames).is_err() {
+                    // Dropped here, the block goes back to the pool unless
+                    // a tap holds it.
+                    let audio = forward_audio.then_some((start, samples));
+                    if (!frames.is_empty() || audio.is_some())
+                        && tx.send(FrameBatch { frames, audio }).is_err()
+                    {
                         return;
                     }
                 }
                 let mut frames = Vec::new();
                 fx.finish(&mut frames);
-                let _ = tx.send(frames);
+                let _ = tx.send(FrameBatch {
+                    frames,
+                    audio: None,
+                });
             }));
         }
 
@@ -387,8 +418,21 @@ pub fn run(
         let detect = scope.spawn({
             let frame_pool = frame_pool.clone();
             let tap_txs = tap_txs.clone();
-            move || -> (Vec<Segment>, i64) {
+            move || {
                 let mut det = Detector::new(nsp, vad);
+                // The first error of an inline tap stops all of them (as a
+                // threaded tap's error stops that tap).
+                let mut inline_error: Option<String> = None;
+                let mut inline = |f: &mut dyn FnMut(&mut dyn Tap) -> Result<(), String>| {
+                    if inline_error.is_none() {
+                        for t in inline_taps.iter_mut() {
+                            if let Err(e) = f(t.as_mut()) {
+                                inline_error = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                };
                 let mut queues: Vec<std::collections::VecDeque<FrameFeatures>> =
                     vec![Default::default(); nsp];
                 let mut open = vec![true; nsp];
@@ -403,9 +447,12 @@ pub fn run(
                     for c in 0..nsp {
                         while open[c] && queues[c].is_empty() {
                             match frame_rxs[c].recv() {
-                                Ok(batch) => {
-                                    queues[c].extend(batch.iter().copied());
-                                    frame_pool.give(batch);
+                                Ok(FrameBatch { frames, audio }) => {
+                                    if let Some((start, a)) = audio {
+                                        inline(&mut |t| t.shared_audio(c, start, &a));
+                                    }
+                                    queues[c].extend(frames.iter().copied());
+                                    frame_pool.give(frames);
                                 }
                                 Err(_) => open[c] = false,
                             }
@@ -420,11 +467,24 @@ pub fn run(
                         row.extend(queues.iter_mut().filter_map(|q| q.pop_front()));
                         det.push(&row, &mut fresh);
                         frames += 1;
-                        if !tap_txs.is_empty() {
+                        if !tap_txs.is_empty() || forward_audio {
                             tap_rows.extend_from_slice(&row);
                             tap_scores.extend((0..nsp).map(|c| det.view(c).raw));
                             tap_active.extend((0..nsp).map(|c| det.speaking(c)));
                         }
+                    }
+                    if forward_audio {
+                        inline(&mut |t| {
+                            t.frames(&tap_rows, &tap_scores)?;
+                            t.activity(&tap_active)?;
+                            for s in &fresh {
+                                t.segment(s)?;
+                            }
+                            for c in 0..nsp {
+                                t.watermark(c, det.earliest_open(c))?;
+                            }
+                            Ok(())
+                        });
                     }
                     for (k, t) in tap_txs.iter().enumerate() {
                         // The last tap takes the batch, the others a copy.
@@ -457,8 +517,9 @@ pub fn run(
                         let _ = t.send(TapMsg::Segment(*s));
                     }
                 }
+                inline(&mut |t| fresh.iter().try_for_each(|s| t.segment(s)));
                 segments.extend_from_slice(&fresh);
-                (segments, frames)
+                (segments, frames, inline_taps, inline_error)
             }
         });
         drop(tap_txs);
@@ -472,7 +533,7 @@ pub fn run(
         for t in feature_threads {
             t.join().map_err(|_| PipelineError::Internal("features"))?;
         }
-        let (segments, frames) = detect
+        let (segments, frames, inline_taps, inline_error) = detect
             .join()
             .map_err(|_| PipelineError::Internal("detect"))?;
         let (_total_in, warnings) = decoded?;
@@ -484,6 +545,10 @@ pub fn run(
         for t in tap_threads {
             tap_results.push(t.join().map_err(|_| PipelineError::Internal("tap"))?);
         }
+        if let Some(e) = inline_error {
+            return Err(PipelineError::Tap(e));
+        }
+        tap_results.extend(inline_taps.into_iter().map(Ok));
         for r in tap_results {
             let mut tap = r.map_err(PipelineError::Tap)?;
             tap.finish(duration).map_err(PipelineError::Tap)?;
@@ -505,4 +570,102 @@ pub fn run(
             warnings,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Everything a tap is told, per kind.
+    #[derive(Debug, Default, PartialEq)]
+    struct Log {
+        /// Per channel: (start, length) of each audio block.
+        audio: Vec<Vec<(i64, usize)>>,
+        frames: Vec<i64>,
+        segments: Vec<(usize, i64, i64)>,
+        finished: Option<i64>,
+    }
+
+    struct Recorder<'a> {
+        inline: bool,
+        log: Log,
+        out: &'a Mutex<Option<Log>>,
+    }
+
+    impl Tap for Recorder<'_> {
+        fn audio(&mut self, c: usize, start: Time, samples: &[f32]) -> Result<(), String> {
+            self.log.audio[c].push((start.0, samples.len()));
+            Ok(())
+        }
+        fn segment(&mut self, s: &Segment) -> Result<(), String> {
+            self.log
+                .segments
+                .push((s.channel, s.span.start.0, s.span.end.0));
+            Ok(())
+        }
+        fn frames(&mut self, rows: &[FrameFeatures], _scores: &[f32]) -> Result<(), String> {
+            self.log
+                .frames
+                .extend(rows.iter().step_by(2).map(|f| f.index));
+            Ok(())
+        }
+        fn finish(&mut self, duration: Time) -> Result<(), String> {
+            self.log.finished = Some(duration.0);
+            if let Ok(mut slot) = self.out.lock() {
+                *slot = Some(std::mem::take(&mut self.log));
+            }
+            Ok(())
+        }
+        fn inline(&self) -> bool {
+            self.inline
+        }
+    }
+
+    #[test]
+    fn an_inline_tap_is_told_what_a_threaded_one_is() {
+        let (a, b) = (Mutex::new(None), Mutex::new(None));
+        let taps: Vec<Box<dyn Tap + '_>> = [(&a, true), (&b, false)]
+            .into_iter()
+            .map(|(out, inline)| {
+                Box::new(Recorder {
+                    inline,
+                    log: Log {
+                        audio: vec![Vec::new(); 2],
+                        ..Log::default()
+                    },
+                    out,
+                }) as Box<dyn Tap>
+            })
+            .collect();
+        let speakers = (0..2)
+            .map(|c| Speaker {
+                id: format!("s{c}"),
+                channel: c,
+            })
+            .collect();
+        let (cancel, progress) = (AtomicBool::new(false), AtomicU64::new(0));
+        let ctl = Control {
+            cancel: &cancel,
+            progress: &progress,
+        };
+        // The bundled demo call: real speech, both parties.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/demo-call.wav");
+        let source = crate::audio::open(Path::new(path)).expect("demo call");
+        let det = run(source, speakers, &VadConfig::default(), taps, &ctl).expect("runs");
+        let inline = a.into_inner().ok().flatten().expect("inline tap finished");
+        let threaded = b
+            .into_inner()
+            .ok()
+            .flatten()
+            .expect("threaded tap finished");
+        assert_eq!(inline, threaded);
+        assert_eq!(inline.finished, Some(det.duration.0));
+        assert_eq!(inline.frames.len() as i64, det.duration.frames_ceil());
+        assert!(inline.segments.len() >= 4, "{:?}", inline.segments);
+        for blocks in &inline.audio {
+            let total: usize = blocks.iter().map(|b| b.1).sum();
+            assert_eq!(total as i64, det.duration.0);
+        }
+    }
 }

@@ -591,33 +591,32 @@ impl PitchTracker {
         let d_full = |t: usize| -> f64 { f64::from(sq_diff(&x[..win], &x[t..t + win])) };
         let max_t = span - win - 1;
         let estimate = ((tau as f64 + cshift) * dec as f64).round() as usize;
-        let reach = if dec > 1 { 3 } else { 1 };
-        let lo_t = estimate
-            .saturating_sub(reach)
-            .max(self.min_lag.saturating_sub(1))
-            .max(1);
-        let hi_t = (estimate + reach).min(self.max_lag + 1).min(max_t);
+        // From the estimate, downhill to the nearest minimum of `d`: the
+        // coarse parabola lands within a sample or two of it, so this takes
+        // three or four evaluations where scanning a window around the
+        // estimate took eight (each is a 400-sample sum of squares). The
+        // walk is bounded by the coarse grid's reach.
+        let reach = if dec > 1 { dec } else { 1 };
+        let lo_t = self.min_lag.saturating_sub(1).max(1);
+        let hi_t = (self.max_lag + 1).min(max_t);
         if lo_t + 2 > hi_t {
             return frame;
         }
-        let mut ds = [0f64; 8];
-        for (k, t) in (lo_t..=hi_t).enumerate() {
-            ds[k] = d_full(t);
-        }
-        let count = hi_t - lo_t + 1;
-        let mut k = 0;
-        for j in 1..count {
-            if ds[j] < ds[k] {
-                k = j;
+        let mut t = estimate.clamp(lo_t + 1, hi_t - 1);
+        let (mut a, mut b, mut c) = (d_full(t - 1), d_full(t), d_full(t + 1));
+        for _ in 0..reach {
+            if a < b && a <= c && t - 1 > lo_t {
+                t -= 1;
+                (b, c) = (a, b);
+                a = d_full(t - 1);
+            } else if c < b && t + 1 < hi_t {
+                t += 1;
+                (a, b) = (b, c);
+                c = d_full(t + 1);
+            } else {
+                break;
             }
         }
-        // A minimum at the edge of the refined range: step once outward.
-        let t = lo_t + k;
-        let (a, b, c) = match k {
-            0 => (d_full(t - 1), ds[0], ds[1]),
-            _ if k == count - 1 => (ds[k - 1], ds[k], d_full(t + 1)),
-            _ => (ds[k - 1], ds[k], ds[k + 1]),
-        };
         let denom = a - 2.0 * b + c;
         let shift = if denom > 1e-12 * (a + c).max(1e-30) {
             (0.5 * (a - c) / denom).clamp(-0.5, 0.5)
@@ -720,6 +719,7 @@ const SHIFT_EVERY: usize = 32;
 /// so that the innermost loop runs over consecutive outputs and
 /// vectorises; a dot product per output spends most of its time summing
 /// its lanes (33 taps are four vectors and a remainder).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn decimate(src: &[f32], h: &[f32], dec: usize, out: &mut [f32], phase: &mut Vec<f32>) {
     out.fill(0.0);
     let m = out.len();
@@ -746,6 +746,7 @@ fn decimate(src: &[f32], h: &[f32], dec: usize, out: &mut [f32], phase: &mut Vec
 /// `Σ a_i` over eight independent partial sums: a plain iterator sum is
 /// one sequential chain of dependent additions (floating-point addition is
 /// not reassociated by the compiler), eight chains vectorise.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn sum(a: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();
@@ -758,6 +759,7 @@ fn sum(a: &[f32]) -> f32 {
 }
 
 /// `Σ (a_i − c)²` over eight independent partial sums.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn sum_sq_about(a: &[f32], c: f32) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();
@@ -771,6 +773,7 @@ fn sum_sq_about(a: &[f32], c: f32) -> f32 {
 }
 
 /// `Σ (a_i − b_i)²`, vectorised like [`sum`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn sq_diff(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();

@@ -367,6 +367,12 @@ impl Tap for AnnotateTap<'_> {
         Ok(())
     }
 
+    /// YIN on one frame in ten or so, and a few additions per frame:
+    /// small against the detector's own work.
+    fn inline(&self) -> bool {
+        true
+    }
+
     fn finish(&mut self, _duration: Time) -> Result<(), String> {
         for c in 0..self.channels.len() {
             self.channels[c].record_frames(true);
