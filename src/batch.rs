@@ -680,6 +680,13 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
         outcome.failed.push((input.clone(), e.clone()));
     }
 
+    // Reports come back in the order calls finish; the summary lists them
+    // in the order of the inputs, whatever the scheduling.
+    let order: std::collections::HashMap<String, usize> = jobs
+        .iter()
+        .enumerate()
+        .map(|(i, j)| (j.stem.clone(), i))
+        .collect();
     let bar = progress_bar(&jobs, opts.quiet);
     let decoded = AtomicU64::new(0);
     let workers = opts.jobs.clamp(1, jobs.len().max(1));
@@ -764,6 +771,7 @@ pub fn run(opts: &AnalyzeOptions, cancel: &AtomicBool) -> Result<BatchOutcome, B
         }
     });
     bar.finish_and_clear();
+    reports.sort_by_key(|f| order.get(&f.stem).copied().unwrap_or(usize::MAX));
     if cancel.load(Ordering::Relaxed) {
         outcome.cancelled = true;
     }

@@ -456,3 +456,47 @@ fn an_unknown_output_format_is_one_line_naming_the_choices() {
     );
     assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
+
+/// Regression: summary.csv listed calls in the order they finished, which
+/// changed from run to run.
+#[test]
+fn the_summary_lists_calls_in_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    // The first file is long, the next ones short: with two workers the
+    // short ones finish first.
+    let demo = hound::WavReader::open(sample("demo-call.wav")).unwrap();
+    let spec = demo.spec();
+    let samples: Vec<f32> = demo
+        .into_samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect();
+    let ch = usize::from(spec.channels);
+    let channels: Vec<Vec<f32>> = (0..ch)
+        .map(|c| samples.iter().skip(c).step_by(ch).copied().collect())
+        .collect();
+    let long: Vec<Vec<f32>> = channels
+        .iter()
+        .map(|c| c.iter().cycle().take(c.len() * 3).copied().collect())
+        .collect();
+    let short: Vec<Vec<f32>> = channels.iter().map(|c| c[..c.len() / 4].to_vec()).collect();
+    write_wav(&input.join("a-long.wav"), spec.sample_rate, &long);
+    for name in ["b-short.wav", "c-short.wav", "d-short.wav"] {
+        write_wav(&input.join(name), spec.sample_rate, &short);
+    }
+    let out = dir.path().join("out");
+    let o = analyze_into(&out, &[&input], &["--no-annotate", "--jobs", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let files: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    assert_eq!(
+        files,
+        ["a-long.wav", "b-short.wav", "c-short.wav", "d-short.wav"]
+    );
+}
