@@ -714,32 +714,60 @@ struct Lags {
 const SHIFT_EVERY: usize = 32;
 
 /// `out[k] = Σ_t h[t] · src[k·dec + t]`: the FIR `h` evaluated at every
-/// `dec`-th sample. Computed phase by phase — the taps `h[p], h[p+dec], …`
-/// against the samples `src[p], src[p+dec], …` gathered once into `phase` —
-/// so that the innermost loop runs over consecutive outputs and
-/// vectorises; a dot product per output spends most of its time summing
-/// its lanes (33 taps are four vectors and a remainder).
+/// `dec`-th sample. The samples are first split into their `dec` phases
+/// (`src[p], src[p+dec], …`), so that eight consecutive outputs read eight
+/// consecutive samples of one phase for each tap: they are computed
+/// together in one vector register, over all taps, and stored once. (A
+/// dot product per output spends most of its time summing its lanes.)
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn decimate(src: &[f32], h: &[f32], dec: usize, out: &mut [f32], phase: &mut Vec<f32>) {
-    out.fill(0.0);
+    const L: usize = 8;
     let m = out.len();
     let dec = dec.max(1);
-    // Phase `p` holds `src[p], src[p+dec], …` at `phase[p·len..]`, zeros past
-    // the end of `src`; one pass over `src` fills them all.
-    let len = m + h.len().div_ceil(dec);
+    // Phase `p` at `phase[p·len..]`, zeros past the end of `src` and for
+    // the last block's lanes beyond `m`.
+    let len = m.next_multiple_of(L) + h.len().div_ceil(dec);
     phase.clear();
     phase.resize(dec * len, 0.0);
-    for (i, chunk) in src.chunks(dec).take(len).enumerate() {
-        for (p, &v) in chunk.iter().enumerate() {
-            phase[p * len + i] = v;
+    if dec == 4 {
+        // The usual case, without an index per sample.
+        let (r0, rest) = phase.split_at_mut(len);
+        let (r1, rest) = rest.split_at_mut(len);
+        let (r2, r3) = rest.split_at_mut(len);
+        let (chunks, _) = src.as_chunks::<4>();
+        for ((((c, a), b), d), e) in chunks.iter().zip(r0).zip(r1).zip(r2).zip(r3) {
+            (*a, *b, *d, *e) = (c[0], c[1], c[2], c[3]);
+        }
+        let whole = chunks.len().min(len);
+        for (p, &v) in src[chunks.len() * 4..].iter().enumerate() {
+            if whole < len {
+                phase[p * len + whole] = v;
+            }
+        }
+    } else {
+        for (p, row) in phase.chunks_exact_mut(len).enumerate() {
+            let from = src.get(p..).unwrap_or(&[]);
+            for (dst, &v) in row.iter_mut().zip(from.iter().step_by(dec)) {
+                *dst = v;
+            }
         }
     }
-    for (t, &g) in h.iter().enumerate() {
-        let (j, p) = (t / dec, t % dec);
-        let ph = &phase[p * len + j..p * len + j + m];
-        for (o, &v) in out.iter_mut().zip(ph) {
-            *o += g * v;
+    // Each tap with the position in `phase` of its first sample.
+    let mut taps = [(0.0f32, 0usize); 64];
+    let n = h.len().min(taps.len());
+    for (t, slot) in taps.iter_mut().enumerate().take(n) {
+        *slot = (h[t], (t % dec) * len + t / dec);
+    }
+    let taps = &taps[..n];
+    for (k0, block) in (0..m).step_by(L).zip(out.chunks_mut(L)) {
+        let mut acc = [0.0f32; L];
+        for &(g, at) in taps {
+            let v = <&[f32; L]>::try_from(&phase[at + k0..at + k0 + L]).unwrap_or(&[0.0; L]);
+            for l in 0..L {
+                acc[l] += g * v[l];
+            }
         }
+        block.copy_from_slice(&acc[..block.len()]);
     }
 }
 
