@@ -132,7 +132,8 @@ impl Drop for SharedSamples {
     }
 }
 
-/// A consumer of the pipeline's audio and segments, run on its own thread.
+/// A consumer of the pipeline's audio and segments, run on its own thread
+/// (or on the detector's, see [`Tap::inline`]).
 ///
 /// Calls arrive in stream order: `audio` blocks for each speaker in time
 /// order, `segment` as soon as the detector has finished a segment (a few

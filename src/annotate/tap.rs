@@ -7,12 +7,14 @@
 //! detector has finished the segments that could contain it, and condenses
 //! each finished speech segment into a [`SegmentStats`]: its voiced pitch
 //! values, its energy, its syllable nuclei. Memory is a few bytes per voiced
-//! frame of speech, not per frame of the call, and no audio is kept.
+//! frame of speech, not per frame of the call, and audio only until its
+//! frames are analysed (a block or two).
 //!
-//! Audio (from the resampler) and features (from the detector) arrive on
-//! different threads, audio first. The tap keeps the pipeline's shared audio
-//! blocks (no copy) until the features of the frames they hold have
-//! arrived; then it hands YIN each candidate frame's own input, a slice of a
+//! The tap runs inline, on the detector's thread ([`Tap::inline`]): each
+//! audio block arrives just before its frames' features, and the last
+//! frames of a block wait for the next one (YIN reads past a frame). The tap
+//! keeps the pipeline's shared blocks (no copy) until the features of the
+//! frames they hold have arrived; then it hands YIN each candidate frame's own input, a slice of a
 //! block, and skips every other frame without touching its samples. (A
 //! streaming tracker would copy every sample of the call twice, into a
 //! queue and into its window, for the one frame in nine that is analysed.)
