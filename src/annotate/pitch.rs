@@ -272,8 +272,11 @@ impl PitchTracker {
             peak_db: FLOOR_DB,
             coarse: vec![0.0; span / dec + 1],
             coarse_frame: None,
-            // `decimate` needs `dec · (outputs + taps / dec)` at most.
-            phase: Vec::with_capacity(span + fir.len() + dec),
+            // What `decimate` needs at most: `dec` phases of the outputs
+            // (rounded up to its eight lanes) and the taps' reach.
+            phase: Vec::with_capacity(
+                dec * ((span / dec).next_multiple_of(8) + fir.len().div_ceil(dec)),
+            ),
             start: 0,
             fir,
             time_a: fft.make_input_vec(),
