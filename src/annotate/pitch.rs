@@ -203,7 +203,7 @@ pub struct PitchTracker {
     start: usize,
     /// The decimated, low-passed span of the current frame.
     coarse: Vec<f32>,
-    /// One phase of the span's samples, for [`decimate`].
+    /// The span's samples split into their phases, for [`decimate`].
     phase: Vec<f32>,
     /// The frame whose span `coarse` holds.
     coarse_frame: Option<i64>,
