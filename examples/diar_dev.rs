@@ -83,6 +83,14 @@ fn main() -> anyhow::Result<()> {
         };
         fe.push(&x, &mut keep);
         fe.finish(&mut keep);
+        if std::env::var_os("DIAR_NO_PITCH").is_none() {
+            frames.set_pitch(|i| {
+                feats
+                    .get(i as usize)
+                    .map(hearken::diarize::frame_pitch_code)
+                    .unwrap_or(0)
+            });
+        }
         if let Ok(dir) = std::env::var("DIAR_DUMP") {
             // index (u32 LE), 24 band bytes, truth bits, pitch and periodicity (f32 LE): 37 bytes a frame.
             let mut out = Vec::new();
@@ -102,6 +110,28 @@ fn main() -> anyhow::Result<()> {
                 out.extend_from_slice(&ff.periodicity.to_le_bytes());
             }
             std::fs::write(Path::new(&dir).join(format!("{stem}.bin")), out)?;
+        }
+        if std::env::var_os("DIAR_PITCH_DEBUG").is_some() {
+            for who in [1u8, 2] {
+                let mut v: Vec<u8> = (0..frames.len())
+                    .filter(|&r| truth[r] == who && frames.pitch(r) != 0)
+                    .map(|r| frames.pitch(r))
+                    .collect();
+                v.sort();
+                let q = |f: f64| {
+                    v.get((f * v.len() as f64) as usize)
+                        .map(|&c| 50.0 * 2f32.powf(hearken::diarize::pitch::pitch_octaves(c)))
+                        .unwrap_or(0.0)
+                };
+                eprintln!(
+                    "{stem} spk{who}: voiced {}/{} q25 {:.0} med {:.0} q75 {:.0}",
+                    v.len(),
+                    truth.iter().filter(|&&t| t == who).count(),
+                    q(0.25),
+                    q(0.5),
+                    q(0.75)
+                );
+            }
         }
         let mut line = format!("{stem:<30}");
         let mut step = 0;

@@ -119,13 +119,23 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// Average-linkage grouping of `items` (unit vectors, weights `w`) into `k`
 /// clusters; returns a cluster index per item (`0..k`, in order of first
-/// appearance).
-fn ahc(items: &[&[f32]], w: &[f32], k: usize) -> Vec<usize> {
+/// appearance). Two items whose `pitch` (octaves) is known lose
+/// `pitch_weight` of similarity per octave between them.
+fn ahc(
+    items: &[&[f32]],
+    w: &[f32],
+    pitch: &[Option<f32>],
+    pitch_weight: f32,
+    k: usize,
+) -> Vec<usize> {
     let n = items.len();
     let mut sim = vec![0.0f32; n * n];
     for i in 0..n {
         for j in i + 1..n {
-            let s = dot(items[i], items[j]);
+            let mut s = dot(items[i], items[j]);
+            if let (Some(Some(a)), Some(Some(b))) = (pitch.get(i), pitch.get(j)) {
+                s -= pitch_weight * (a - b).abs();
+            }
             sim[i * n + j] = s;
             sim[j * n + i] = s;
         }
@@ -179,8 +189,17 @@ fn ahc(items: &[&[f32]], w: &[f32], k: usize) -> Vec<usize> {
 
 /// Groups chunk supervectors into `k` speakers. Returns a label per chunk:
 /// `Some(speaker)`, or `None` for outliers set aside. `min_share` is the
-/// smallest share of the grouped duration a speaker must hold.
-pub fn cluster(sv: &[Vec<f32>], chunks: &[Chunk], k: usize, min_share: f32) -> Vec<Option<usize>> {
+/// smallest share of the grouped duration a speaker must hold. `pitch` is
+/// each chunk's median pitch in octaves, if voiced enough; two chunks lose
+/// `pitch_weight` of similarity per octave between them.
+pub fn cluster(
+    sv: &[Vec<f32>],
+    chunks: &[Chunk],
+    k: usize,
+    min_share: f32,
+    pitch: &[Option<f32>],
+    pitch_weight: f32,
+) -> Vec<Option<usize>> {
     let n = sv.len();
     let mut labels: Vec<Option<usize>> = vec![None; n];
     if n == 0 || k == 0 {
@@ -202,7 +221,11 @@ pub fn cluster(sv: &[Vec<f32>], chunks: &[Chunk], k: usize, min_share: f32) -> V
         }
         let items: Vec<&[f32]> = active.iter().map(|&i| sv[i].as_slice()).collect();
         let w: Vec<f32> = active.iter().map(|&i| chunks[i].len() as f32).collect();
-        result = ahc(&items, &w, k);
+        let p: Vec<Option<f32>> = active
+            .iter()
+            .map(|&i| pitch.get(i).copied().flatten())
+            .collect();
+        result = ahc(&items, &w, &p, pitch_weight, k);
         let total: f32 = w.iter().sum();
         let mut share = vec![0.0f32; k];
         for (&l, &x) in result.iter().zip(&w) {
@@ -292,7 +315,7 @@ mod tests {
                 end: i * 100 + 100,
             })
             .collect();
-        let l = cluster(&sv, &ch, 2, 0.1);
+        let l = cluster(&sv, &ch, 2, 0.1, &[], 0.0);
         assert_eq!(l[20], None, "the odd chunk is set aside");
         for i in 0..10 {
             assert_eq!(l[2 * i], l[0]);

@@ -20,14 +20,17 @@
 //!    (later scoring looks at those only);
 //! 3. [`cluster`]: the speech is cut into chunks of about a second, each
 //!    described by how it moves the background model (a supervector); the
-//!    chunks are grouped bottom-up (average linkage on cosine similarity)
+//!    chunks are grouped bottom-up (average linkage on cosine similarity,
+//!    less a penalty per octave between the chunks' median [`pitch`]es)
 //!    into the wanted number of speakers, outlier groups set aside;
 //! 4. resegmentation: each speaker's model is the background model adapted
-//!    to their frames; every frame is scored against every speaker, and the
-//!    best path through a hidden Markov model with a minimum turn length
-//!    and a switching cost ([`viterbi`]) relabels all frames — this is the
-//!    speaker-change detection, at frame precision; models and labels are
-//!    refined a few times;
+//!    to their frames, and their pitch model is fitted to their voiced
+//!    frames; every frame is scored against every speaker (voice model,
+//!    plus pitch for voiced frames), and the best path through a hidden
+//!    Markov model with a minimum turn length and a switching cost
+//!    ([`viterbi`]) relabels all frames — this is the speaker-change
+//!    detection, at frame precision; models and labels are refined a few
+//!    times;
 //! 5. [`overlap`]: a model of both voices at once is trained on frames
 //!    synthesised by adding the band powers of frames of each speaker
 //!    alone, and a last decoding pass labels frames A, B or both; overlap
@@ -39,8 +42,9 @@
 //!
 //! # Memory
 //!
-//! The tap keeps 28 bytes per frame of speech (24 band bytes and the frame
-//! index; about 10 MB per hour of speech) and, until the detector has
+//! The tap keeps 29 bytes per frame of speech (24 band bytes, the frame
+//! index and the pitch; about 10 MB per hour of speech), one byte per frame
+//! of the whole call (the pitch track, 360 kB an hour) and, until the detector has
 //! decided on them, the frames of the segment in progress. At the end of
 //! the call the analysis adds 5 bytes per speech frame (component shortlist
 //! and label) plus per-stretch buffers and a training sample of at most
@@ -54,6 +58,7 @@ pub mod cluster;
 pub mod frontend;
 pub mod gmm;
 pub mod overlap;
+pub mod pitch;
 pub mod roles;
 pub mod tap;
 pub mod viterbi;
@@ -62,6 +67,7 @@ use cepstra::{DIM, Dct, Moments, Normaliser, bands_db, run_features};
 use frontend::{MelBytes, N_MEL};
 use gmm::{Gmm, Stats};
 use overlap::Rng;
+use pitch::PitchModel;
 use serde::{Deserialize, Serialize};
 use viterbi::{Topology, Viterbi};
 
@@ -70,6 +76,23 @@ use viterbi::{Topology, Viterbi};
 pub const MAX_TRAIN: usize = 30_000;
 /// Components looked at per frame when scoring speaker models.
 const SHORTLIST: usize = 4;
+/// Frames at least this periodic (normalised autocorrelation at the pitch
+/// lag) are voiced and give the diarizer their pitch (the voice
+/// detector's voicing threshold).
+pub const VOICED_PERIODICITY: f32 = 0.6;
+
+/// The [`pitch::pitch_code`] of a frame: its pitch when voiced, else 0.
+pub fn frame_pitch_code(f: &crate::dsp::features::FrameFeatures) -> u8 {
+    if f.periodicity >= VOICED_PERIODICITY {
+        pitch::pitch_code(f.pitch_hz)
+    } else {
+        0
+    }
+}
+
+/// Fewest voiced frames for a chunk's median pitch to count in grouping.
+const MIN_CHUNK_VOICED: usize = 10;
+
 /// Most speakers (labels are bit masks in a byte).
 pub const MAX_SPEAKERS: usize = 8;
 
@@ -122,6 +145,14 @@ pub struct DiarizeConfig {
     pub overlap_penalty: f32,
     /// MAP relevance factor of the overlap model.
     pub overlap_relevance: f32,
+    /// Weight of the voice's pitch in the resegmentation: the
+    /// log-likelihood of a voiced frame's pitch under each speaker's pitch
+    /// model is added to its score this many times ([`pitch`]); 0 ignores
+    /// pitch.
+    pub pitch_weight: f32,
+    /// Similarity two chunks lose per octave between their median pitches
+    /// when they are grouped (similarities are cosines, -1 to 1).
+    pub pitch_cluster_weight: f32,
 }
 
 impl Default for DiarizeConfig {
@@ -148,6 +179,8 @@ impl Default for DiarizeConfig {
             min_overlap_ms: 100,
             overlap_penalty: 20.0,
             overlap_relevance: 16.0,
+            pitch_weight: 1.0,
+            pitch_cluster_weight: 0.35,
         }
     }
 }
@@ -212,6 +245,8 @@ impl DiarizeConfig {
         for (name, v) in [
             ("switch_penalty", self.switch_penalty),
             ("overlap_penalty", self.overlap_penalty),
+            ("pitch_weight", self.pitch_weight),
+            ("pitch_cluster_weight", self.pitch_cluster_weight),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return bad(name, v.to_string(), "0 or more");
@@ -239,6 +274,9 @@ impl DiarizeConfig {
 pub struct SpeechFrames {
     index: Vec<u32>,
     mel: Vec<MelBytes>,
+    /// Per row: the frame's voice pitch as a [`pitch::pitch_code`], 0
+    /// when unvoiced or not known.
+    pitch: Vec<u8>,
 }
 
 impl SpeechFrames {
@@ -257,6 +295,20 @@ impl SpeechFrames {
         }
         self.index.push(i);
         self.mel.push(*mel);
+        self.pitch.push(0);
+    }
+
+    /// Sets the pitch of every row from `code_of(frame index)` (a
+    /// [`pitch::pitch_code`]; 0 for unvoiced frames).
+    pub fn set_pitch(&mut self, mut code_of: impl FnMut(i64) -> u8) {
+        for (p, &i) in self.pitch.iter_mut().zip(&self.index) {
+            *p = code_of(i64::from(i));
+        }
+    }
+
+    /// Pitch code of row `i` (0: unvoiced).
+    pub fn pitch(&self, i: usize) -> u8 {
+        self.pitch[i]
     }
 
     /// Number of frames.
@@ -421,7 +473,22 @@ pub fn diarize_traced(
         }
     }
     cluster::normalise(&mut sv);
-    let chunk_labels = cluster::cluster(&sv, &chunks, k, cfg.min_speaker_share);
+    let chunk_pitch: Vec<Option<f32>> = chunks
+        .iter()
+        .map(|c| {
+            let mut h = pitch::Histogram::default();
+            (c.start..c.end).for_each(|r| h.add(frames.pitch(r)));
+            h.median(MIN_CHUNK_VOICED)
+        })
+        .collect();
+    let chunk_labels = cluster::cluster(
+        &sv,
+        &chunks,
+        k,
+        cfg.min_speaker_share,
+        &chunk_pitch,
+        cfg.pitch_cluster_weight,
+    );
     drop(sv);
 
     // Initial labels: the chunks' (unlabelled frames: 255).
@@ -454,7 +521,12 @@ pub fn diarize_traced(
             start: vec![0.0; k],
         };
         let states: Vec<&Gmm> = models.iter().collect();
-        decoding.decode(&feats, &shortlist, &states, &topo, |s, path| {
+        let voices = pitch_models(frames, &label, k);
+        let tables: Vec<[f32; 256]> = voices
+            .iter()
+            .map(|v| pitch::score_table(&[*v], cfg.pitch_weight))
+            .collect();
+        decoding.decode(&feats, &shortlist, &states, &tables, &topo, |s, path| {
             label[s..s + path.len()].copy_from_slice(path);
         });
         trace("resegmented", &as_bits(&label));
@@ -517,7 +589,14 @@ pub fn diarize_traced(
                 .iter()
                 .chain(pair_models.iter().map(|(_, m)| m))
                 .collect();
-            decoding.decode(&feats, &shortlist, &states, &topo, |s, path| {
+            let voices = pitch_models(frames, &label, k);
+            let tables: Vec<[f32; 256]> = (0..k)
+                .map(|a| pitch::score_table(&[voices[a]], cfg.pitch_weight))
+                .chain(pair_models.iter().map(|&((a, b), _)| {
+                    pitch::score_table(&[voices[a], voices[b]], cfg.pitch_weight)
+                }))
+                .collect();
+            decoding.decode(&feats, &shortlist, &states, &tables, &topo, |s, path| {
                 for (i, &st) in path.iter().enumerate() {
                     let st = st as usize;
                     bits[s + i] = if st < k {
@@ -549,13 +628,15 @@ struct RunDecoder {
 impl RunDecoder {
     /// Decodes each speech run of `feats` under `topo`, every frame scored
     /// by `states` (one model per state, in state order) over its
-    /// component shortlist; `write(first_frame, path)` receives each run's
-    /// best state path.
+    /// component shortlist, plus the state's pitch score of the frame's
+    /// pitch code (`pitch`, one table per state); `write(first_frame,
+    /// path)` receives each run's best state path.
     fn decode(
         &mut self,
         feats: &Features<'_>,
         shortlist: &[u8],
         states: &[&Gmm],
+        pitch: &[[f32; 256]],
         topo: &Topology,
         mut write: impl FnMut(usize, &[u8]),
     ) {
@@ -565,13 +646,30 @@ impl RunDecoder {
             self.scores.clear();
             for (i, row) in self.frames.chunks_exact(DIM).enumerate() {
                 let list = &shortlist[(s + i) * SHORTLIST..(s + i + 1) * SHORTLIST];
-                self.scores
-                    .extend(states.iter().map(|m| m.shortlist_ll(row, list)));
+                let code = usize::from(feats.frames.pitch(s + i));
+                self.scores.extend(
+                    states
+                        .iter()
+                        .zip(pitch)
+                        .map(|(m, t)| m.shortlist_ll(row, list) + t[code]),
+                );
             }
             self.viterbi.decode(topo, &self.scores, &mut self.path);
             write(s, &self.path);
         }
     }
+}
+
+/// Each speaker's pitch model, from the voiced frames labelled with them
+/// (`None` for a speaker with too few).
+fn pitch_models(frames: &SpeechFrames, label: &[u8], k: usize) -> Vec<Option<PitchModel>> {
+    let mut h = vec![pitch::Histogram::default(); k];
+    for (r, &l) in label.iter().enumerate() {
+        if let Some(h) = h.get_mut(usize::from(l)) {
+            h.add(frames.pitch(r));
+        }
+    }
+    h.iter().map(PitchModel::fit).collect()
 }
 
 /// Each speaker's model: the background model adapted to the frames

@@ -10,7 +10,8 @@
 //! detector's segment edges.
 
 use super::frontend::{MelBytes, MelFrontEnd};
-use super::{DiarizeConfig, Labels, SpeechFrames, diarize};
+use super::{DiarizeConfig, Labels, SpeechFrames, diarize, frame_pitch_code};
+use crate::dsp::features::FrameFeatures;
 use crate::pipeline::Tap;
 use crate::time::{HOP, Time};
 use crate::timeline::{Span, Timeline};
@@ -49,6 +50,9 @@ pub struct DiarizeTap<'a> {
     /// Every segment, for the final timelines.
     segments: Vec<Span>,
     watermark: Time,
+    /// Pitch code of every frame of the call, by frame index (one byte a
+    /// frame: 360 kB an hour).
+    pitch: Vec<u8>,
     cfg: DiarizeConfig,
     out: &'a Mutex<Option<Result<Diarized, String>>>,
 }
@@ -74,6 +78,7 @@ impl<'a> DiarizeTap<'a> {
             open: VecDeque::new(),
             segments: Vec::new(),
             watermark: Time::ZERO,
+            pitch: Vec::new(),
             cfg: cfg.clone(),
             out,
         })
@@ -176,6 +181,20 @@ impl Tap for DiarizeTap<'_> {
         Ok(())
     }
 
+    fn frames(&mut self, rows: &[FrameFeatures], _scores: &[f32]) -> Result<(), String> {
+        // A mono call's rows are its one channel's frames.
+        for f in rows {
+            let Ok(i) = usize::try_from(f.index) else {
+                continue;
+            };
+            if i >= self.pitch.len() {
+                self.pitch.resize(i + 1, 0);
+            }
+            self.pitch[i] = frame_pitch_code(f);
+        }
+        Ok(())
+    }
+
     fn watermark(&mut self, channel: usize, t: Time) -> Result<(), String> {
         if channel == 0 {
             self.watermark = self.watermark.max(t);
@@ -204,6 +223,14 @@ impl Tap for DiarizeTap<'_> {
                 self.frames.push(i, &m);
             }
         }
+        let pitch = &self.pitch;
+        self.frames.set_pitch(|i| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| pitch.get(i))
+                .copied()
+                .unwrap_or(0)
+        });
         let labels = diarize(&self.frames, &self.cfg);
         let result = Diarized {
             speech: self.timelines(&labels),
