@@ -200,6 +200,9 @@ def main(argv=None):
         return 1 if n_err else 0
     t0 = time.time()
     pool = sources.load_all(args.sources)
+    voice_errs = sources.one_voice_each(pool)
+    for e in voice_errs:
+        print("VERIFY sources: %s" % e)
     if args.sample:
         n_err = make_sample(pool, args.seed, out)
     else:
@@ -208,6 +211,7 @@ def main(argv=None):
             r = longcalls.build_long(minutes, pool, args.seed, os.path.join(out, "long"))
             print("long: %s (%d interruptions, %d backchannels)"
                   % (r["file"], r["interruptions"], r["backchannels"]))
+    n_err += len(voice_errs)
     print("done in %.1f s, %d verification error(s)" % (time.time() - t0, n_err))
     return 1 if n_err else 0
 

@@ -356,6 +356,51 @@ def load_all(src_dir):
     return pool
 
 
+def voice_pitch(x, rate=RATE):
+    """Median pitch (Hz) of the loudest 30 % of 64 ms frames of `x`: the
+    peak, between 80 and 350 Hz, of the autocorrelation of the log
+    spectrum (the spacing of the harmonics; robust to a missing
+    fundamental on telephone audio).  None when `x` is too short."""
+    n, hop, nf = 1024, 320, 8192
+    frames = [x[i:i + n] for i in range(0, len(x) - n, hop)]
+    if not frames:
+        return None
+    energy = np.array([np.sum(f * f) for f in frames])
+    loud = energy >= np.percentile(energy, 70)
+    hz = np.arange(nf // 2 + 1) * rate / nf
+    lim = int(2000 * nf / rate)
+    band = (hz[:lim] > 80) & (hz[:lim] < 350)
+    win = np.hanning(n)
+    est = []
+    for f, keep in zip(frames, loud):
+        if not keep:
+            continue
+        s = np.abs(np.fft.rfft(f * win, nf))[:lim]
+        s = np.log(s + 1e-3 * s.max() + 1e-12)
+        s -= s.mean()
+        ac = np.correlate(s, s, "full")[lim - 1:]
+        est.append(hz[:lim][band][np.argmax(ac[band])])
+    return float(np.median(est)) if est else None
+
+
+def one_voice_each(pool, max_ratio=1.6):
+    """Errors for call speakers whose utterances do not sound like one
+    voice: their median pitches span more than max_ratio.  (The whole of
+    codec2's speech_orig_16k.wav was once taken for one speaker; it
+    alternates a man and a woman, and its utterances spanned a factor of
+    1.8.)  Each speaker's span today: sonnet 1.41, austen 1.29,
+    psmisc 1.29, an4 1.14, cqref 1.11, c2f16k 1.03."""
+    errs = []
+    for spk, (_, _, can_call) in SPEAKERS.items():
+        if not can_call:
+            continue
+        pitches = [p for p in (voice_pitch(u.samples) for u in pool[spk]["utts"]) if p]
+        if len(pitches) >= 2 and max(pitches) / min(pitches) > max_ratio:
+            errs.append("speaker %s: utterance pitches span %.0f-%.0f Hz (two voices?)"
+                        % (spk, min(pitches), max(pitches)))
+    return errs
+
+
 def loud_enough(words, utts, max_below_db=10.0):
     """Drop 'words' whose active level is more than max_below_db under the
     speaker's median utterance level (breaths, clicks, trailing noise)."""
