@@ -115,6 +115,11 @@ pub struct VadConfig {
     pub music_min_s: f32,
     /// Fraction of voiced frames whose pitch recurs (notes) that marks music.
     pub music_steady_fraction: f32,
+    /// Background talk (babble) is quieter than the speaker: once three
+    /// segments are known, a segment whose loudest 10 ms cell is more than
+    /// this many dB under the speaker's own loudness (a running average of
+    /// their kept segments' loudest cells) is not theirs. 0 turns it off.
+    pub level_gate_db: f32,
     /// Refine segment edges on the exact 10 ms cells: trim edge cells that
     /// are too quiet, extend over neighbouring cells that are loud enough.
     pub edge_refine: bool,
@@ -162,6 +167,7 @@ impl Default for VadConfig {
             music_rejection: true,
             music_min_s: 0.5,
             music_steady_fraction: 0.3,
+            level_gate_db: 10.0,
             edge_refine: true,
             edge_rel_db: 35.0,
             edge_snr_db: 6.0,
@@ -216,6 +222,11 @@ struct Kept {
     cell_db: f32,
 }
 
+/// Segments of a speaker before the level gate applies.
+const LEVEL_GATE_AFTER: u32 = 3;
+/// Weight of a new segment in the speaker's running loudness.
+const LEVEL_GATE_RATE: f32 = 0.2;
+
 /// Per-channel state.
 #[derive(Clone, Debug)]
 struct Channel {
@@ -232,6 +243,11 @@ struct Channel {
     background_db: f32,
     /// Background of the 10 ms cell levels.
     cell_floor: noise::NoiseFloor<1>,
+    /// The speaker's own loudness: a running average of the loudest cell
+    /// of each kept segment, dB ([`VadConfig::level_gate_db`]).
+    active_db: f32,
+    /// Segments that have fed `active_db`.
+    active_segments: u32,
 }
 
 /// The detector for all channels of one call.
@@ -279,6 +295,8 @@ impl Detector {
                 last: FrameView::default(),
                 background_db: f32::NEG_INFINITY,
                 cell_floor: noise::NoiseFloor::new(window, 3.0, 0.0),
+                active_db: f32::NEG_INFINITY,
+                active_segments: 0,
             })
             .collect();
         let crosstalk = (cfg.crosstalk && channels > 1)
@@ -477,6 +495,23 @@ impl Detector {
                 continue;
             }
             let (mut s, mut e) = (s, e);
+            if cfg.level_gate_db > 0.0 {
+                let loudest = frames
+                    .iter()
+                    .map(|k| k.cell_db)
+                    .fold(f32::NEG_INFINITY, f32::max);
+                if ch.active_segments >= LEVEL_GATE_AFTER
+                    && loudest < ch.active_db - cfg.level_gate_db
+                {
+                    continue;
+                }
+                ch.active_db = if ch.active_segments == 0 {
+                    loudest
+                } else {
+                    ch.active_db + LEVEL_GATE_RATE * (loudest - ch.active_db)
+                };
+                ch.active_segments += 1;
+            }
             if cfg.edge_refine && ch.peak_db.is_finite() {
                 let thr =
                     (ch.peak_db - cfg.edge_rel_db).max(ch.cell_floor.floor()[0] + cfg.edge_snr_db);
@@ -730,6 +765,36 @@ mod tests {
     fn a_short_fragment_of_music_is_not_speech() {
         let x = held_note(196.0, 0.7, 3, 5);
         assert!(detect(&[features(&x)], &VadConfig::default())[0].is_empty());
+    }
+
+    /// Four loud bursts of the speaker, then one 16 dB quieter (talk in the
+    /// background, like the babble that broke two silences of a
+    /// development call): with the level gate only the four are speech.
+    #[test]
+    fn a_burst_far_below_the_speaker_is_background_talk() {
+        let rate = 16_000;
+        let mut x = noise(rate * 12, 0.0002, 7);
+        let mut burst = |at: usize, amp: f32| {
+            for (i, v) in vowel(rate / 2, amp).into_iter().enumerate() {
+                x[at + i] += v;
+            }
+        };
+        for k in 0..4 {
+            burst((1 + 2 * k) * rate, 0.03);
+        }
+        burst(10 * rate, 0.03 * 10f32.powf(-16.0 / 20.0));
+        let f = features(&x);
+        let gated = &detect(std::slice::from_ref(&f), &VadConfig::default())[0];
+        assert_eq!(gated.len(), 4, "{gated:?}");
+        let open = VadConfig {
+            level_gate_db: 0.0,
+            ..VadConfig::default()
+        };
+        assert_eq!(
+            detect(&[f], &open)[0].len(),
+            5,
+            "the quiet burst is speech-like"
+        );
     }
 
     #[test]
