@@ -118,7 +118,9 @@ pub struct VadConfig {
     /// Background talk (babble) is quieter than the speaker: once three
     /// segments are known, a segment whose loudest 10 ms cell is more than
     /// this many dB under the speaker's own loudness (a running average of
-    /// their kept segments' loudest cells) is not theirs. 0 turns it off.
+    /// their kept segments' loudest cells) is not theirs. Only for calls
+    /// with a channel per party: a mono mix holds both parties, and one may
+    /// be far quieter. 0 turns it off.
     pub level_gate_db: f32,
     /// Refine segment edges on the exact 10 ms cells: trim edge cells that
     /// are too quiet, extend over neighbouring cells that are loud enough.
@@ -259,6 +261,9 @@ pub struct Detector {
     speech_bands: usize,
     loud: Vec<bool>,
     peak_decay: f32,
+    /// Whether the level gate applies: only where each channel carries one
+    /// party (a mono mix holds both, and one may be far quieter).
+    level_gate: bool,
     segments: Vec<Span>,
     /// The predicted leak per channel for the current frame (reused).
     leak: Vec<[f32; N_BANDS]>,
@@ -308,6 +313,7 @@ impl Detector {
             speech_bands: speech_band_count(),
             loud: vec![false; channels],
             peak_decay: cfg.peak_decay_db_per_s / 100.0,
+            level_gate: channels > 1,
             segments: Vec::new(),
             leak: Vec::with_capacity(channels),
         }
@@ -495,7 +501,7 @@ impl Detector {
                 continue;
             }
             let (mut s, mut e) = (s, e);
-            if cfg.level_gate_db > 0.0 {
+            if self.level_gate && cfg.level_gate_db > 0.0 {
                 let loudest = frames
                     .iter()
                     .map(|k| k.cell_db)
@@ -769,7 +775,9 @@ mod tests {
 
     /// Four loud bursts of the speaker, then one 16 dB quieter (talk in the
     /// background, like the babble that broke two silences of a
-    /// development call): with the level gate only the four are speech.
+    /// development call): with the level gate only the four are speech. A
+    /// mono mix (one channel for both parties) is never gated: there the
+    /// quiet burst may be the quieter party.
     #[test]
     fn a_burst_far_below_the_speaker_is_background_talk() {
         let rate = 16_000;
@@ -784,17 +792,20 @@ mod tests {
         }
         burst(10 * rate, 0.03 * 10f32.powf(-16.0 / 20.0));
         let f = features(&x);
-        let gated = &detect(std::slice::from_ref(&f), &VadConfig::default())[0];
+        let other = features(&noise(rate * 12, 0.0002, 8));
+        let stereo = [f.clone(), other];
+        let gated = &detect(&stereo, &VadConfig::default())[0];
         assert_eq!(gated.len(), 4, "{gated:?}");
         let open = VadConfig {
             level_gate_db: 0.0,
             ..VadConfig::default()
         };
         assert_eq!(
-            detect(&[f], &open)[0].len(),
+            detect(&stereo, &open)[0].len(),
             5,
             "the quiet burst is speech-like"
         );
+        assert_eq!(detect(&[f], &VadConfig::default())[0].len(), 5, "mono");
     }
 
     #[test]
