@@ -226,8 +226,14 @@ struct Kept {
 
 /// Segments of a speaker before the level gate applies.
 const LEVEL_GATE_AFTER: u32 = 3;
-/// Weight of a new segment in the speaker's running loudness.
-const LEVEL_GATE_RATE: f32 = 0.2;
+/// Weight of a new segment in the speaker's running loudness when it is
+/// louder than it. Louder segments count more than quieter ones: a channel
+/// whose first segment is background talk must still learn the speaker's
+/// level quickly (0.5 / 0.2 against 0.2 / 0.2 on devset2: false alarms
+/// 3.18 → 2.79 %, misses 3.75 → 3.76 %; devset unchanged).
+const LEVEL_GATE_UP: f32 = 0.5;
+/// Weight of a new segment when it is quieter than the running loudness.
+const LEVEL_GATE_DOWN: f32 = 0.2;
 
 /// Per-channel state.
 #[derive(Clone, Debug)]
@@ -246,7 +252,8 @@ struct Channel {
     /// Background of the 10 ms cell levels.
     cell_floor: noise::NoiseFloor<1>,
     /// The speaker's own loudness: a running average of the loudest cell
-    /// of each kept segment, dB ([`VadConfig::level_gate_db`]).
+    /// of each kept segment, quicker to rise than to fall, dB
+    /// ([`VadConfig::level_gate_db`]).
     active_db: f32,
     /// Segments that have fed `active_db`.
     active_segments: u32,
@@ -511,10 +518,15 @@ impl Detector {
                 {
                     continue;
                 }
+                let rate = if loudest > ch.active_db {
+                    LEVEL_GATE_UP
+                } else {
+                    LEVEL_GATE_DOWN
+                };
                 ch.active_db = if ch.active_segments == 0 {
                     loudest
                 } else {
-                    ch.active_db + LEVEL_GATE_RATE * (loudest - ch.active_db)
+                    ch.active_db + rate * (loudest - ch.active_db)
                 };
                 ch.active_segments += 1;
             }
