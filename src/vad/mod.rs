@@ -235,6 +235,46 @@ const LEVEL_GATE_UP: f32 = 0.5;
 /// Weight of a new segment when it is quieter than the running loudness.
 const LEVEL_GATE_DOWN: f32 = 0.2;
 
+/// The speaker's own loudness, and the gate it sets for background talk
+/// ([`VadConfig::level_gate_db`]): a running average of the loudest cell of
+/// each kept segment, quicker to rise than to fall, dB.
+#[derive(Clone, Debug)]
+struct LevelGate {
+    active_db: f32,
+    /// Segments that have fed `active_db`.
+    segments: u32,
+}
+
+impl LevelGate {
+    fn new() -> LevelGate {
+        LevelGate {
+            active_db: f32::NEG_INFINITY,
+            segments: 0,
+        }
+    }
+
+    /// Whether a segment whose loudest cell is `loudest` dB is the
+    /// speaker's (more than `gate_db` under their loudness, once three
+    /// segments are known, it is not); a kept segment updates the loudness.
+    fn admit(&mut self, loudest: f32, gate_db: f32) -> bool {
+        if self.segments >= LEVEL_GATE_AFTER && loudest < self.active_db - gate_db {
+            return false;
+        }
+        self.active_db = if self.segments == 0 {
+            loudest
+        } else {
+            let rate = if loudest > self.active_db {
+                LEVEL_GATE_UP
+            } else {
+                LEVEL_GATE_DOWN
+            };
+            self.active_db + rate * (loudest - self.active_db)
+        };
+        self.segments += 1;
+        true
+    }
+}
+
 /// Per-channel state.
 #[derive(Clone, Debug)]
 struct Channel {
@@ -251,12 +291,8 @@ struct Channel {
     background_db: f32,
     /// Background of the 10 ms cell levels.
     cell_floor: noise::NoiseFloor<1>,
-    /// The speaker's own loudness: a running average of the loudest cell
-    /// of each kept segment, quicker to rise than to fall, dB
-    /// ([`VadConfig::level_gate_db`]).
-    active_db: f32,
-    /// Segments that have fed `active_db`.
-    active_segments: u32,
+    /// The speaker's own loudness, against background talk.
+    level: LevelGate,
 }
 
 /// The detector for all channels of one call.
@@ -307,8 +343,7 @@ impl Detector {
                 last: FrameView::default(),
                 background_db: f32::NEG_INFINITY,
                 cell_floor: noise::NoiseFloor::new(window, 3.0, 0.0),
-                active_db: f32::NEG_INFINITY,
-                active_segments: 0,
+                level: LevelGate::new(),
             })
             .collect();
         let crosstalk = (cfg.crosstalk && channels > 1)
@@ -513,22 +548,9 @@ impl Detector {
                     .iter()
                     .map(|k| k.cell_db)
                     .fold(f32::NEG_INFINITY, f32::max);
-                if ch.active_segments >= LEVEL_GATE_AFTER
-                    && loudest < ch.active_db - cfg.level_gate_db
-                {
+                if !ch.level.admit(loudest, cfg.level_gate_db) {
                     continue;
                 }
-                let rate = if loudest > ch.active_db {
-                    LEVEL_GATE_UP
-                } else {
-                    LEVEL_GATE_DOWN
-                };
-                ch.active_db = if ch.active_segments == 0 {
-                    loudest
-                } else {
-                    ch.active_db + rate * (loudest - ch.active_db)
-                };
-                ch.active_segments += 1;
             }
             if cfg.edge_refine && ch.peak_db.is_finite() {
                 let thr =
