@@ -131,6 +131,10 @@ pub struct VadConfig {
     pub edge_snr_db: f32,
     /// At most this many cells are trimmed or added per edge.
     pub edge_max_frames: u32,
+    /// Split a segment at every run of at least this many ms of cells more
+    /// than `edge_rel_db` under the speaker's peak (and within
+    /// `edge_snr_db` of the background); 0 turns it off.
+    pub pause_split_ms: u32,
     /// Discount activity explained by the other channels (echo, bleed).
     pub crosstalk: bool,
     /// Longest leak delay searched, ms.
@@ -145,7 +149,7 @@ impl Default for VadConfig {
             onset: 0.7,
             offset: 0.2,
             min_speech_ms: 30,
-            min_gap_ms: 150,
+            min_gap_ms: 250,
             pad_onset_ms: 0,
             pad_offset_ms: 0,
             noise_window_s: 2.5,
@@ -171,9 +175,10 @@ impl Default for VadConfig {
             music_steady_fraction: 0.3,
             level_gate_db: 10.0,
             edge_refine: true,
-            edge_rel_db: 35.0,
+            edge_rel_db: 33.0,
             edge_snr_db: 6.0,
-            edge_max_frames: 4,
+            edge_max_frames: 8,
+            pause_split_ms: 100,
             crosstalk: true,
             crosstalk_max_delay_ms: 300,
             crosstalk_margin_db: 7.0,
@@ -574,9 +579,41 @@ impl Detector {
                     }
                 }
             }
+            // A pause the binarizer bridged but the cells show plainly: at
+            // least `pause_split_ms` of cells more than `edge_rel_db` under
+            // the speaker's peak (the reference's own rule). Bridging stays
+            // generous because the score dips at soft consonants and in
+            // noise; the cells then decide. Where the background hides that
+            // range no cell falls under it, so noisy calls keep their
+            // bridged pauses, as they should: the reference counts speech
+            // there that the noise masks.
+            let min_pause = i64::from(cfg.pause_split_ms / 10);
+            let mut from = s;
+            if min_pause > 0 && ch.peak_db.is_finite() {
+                let thr = ch.peak_db - cfg.edge_rel_db;
+                let quiet = |f: i64| at(f).is_some_and(|k| k.cell_db < thr);
+                let mut f = s;
+                while f < e {
+                    if !quiet(f) {
+                        f += 1;
+                        continue;
+                    }
+                    let q0 = f;
+                    while f < e && quiet(f) {
+                        f += 1;
+                    }
+                    if f - q0 >= min_pause && q0 > from && f < e {
+                        out.push(Segment {
+                            channel: c,
+                            span: Span::new(Time::from_frames(from), Time::from_frames(q0)),
+                        });
+                        from = f;
+                    }
+                }
+            }
             out.push(Segment {
                 channel: c,
-                span: Span::new(Time::from_frames(s), Time::from_frames(e)),
+                span: Span::new(Time::from_frames(from), Time::from_frames(e)),
             });
         }
         // Forget frames no future segment (or edge extension) can contain.
@@ -840,6 +877,33 @@ mod tests {
             "the quiet burst is speech-like"
         );
         assert_eq!(detect(&[f], &VadConfig::default())[0].len(), 5, "mono");
+    }
+
+    /// A pause shorter than the binarizer's bridging but plainly silent on
+    /// the cells splits the segment; a shorter one does not.
+    #[test]
+    fn a_silent_pause_splits_a_bridged_segment() {
+        let rate = 16_000;
+        let talk = |pause_ms: usize| {
+            let mut x = noise(rate * 4, 0.00002, 3);
+            let pause = pause_ms * rate / 1000;
+            for part in [rate, rate + rate * 6 / 10 + pause] {
+                for (i, v) in vowel(rate * 6 / 10, 0.05).into_iter().enumerate() {
+                    x[part + i] += v;
+                }
+            }
+            features(&x)
+        };
+        let split = detect(&[talk(150)], &VadConfig::default());
+        assert_eq!(split[0].len(), 2, "{split:?}");
+        let kept = detect(&[talk(60)], &VadConfig::default());
+        assert_eq!(kept[0].len(), 1, "{kept:?}");
+        let off = VadConfig {
+            pause_split_ms: 0,
+            ..VadConfig::default()
+        };
+        let bridged = detect(&[talk(150)], &off);
+        assert_eq!(bridged[0].len(), 1, "{bridged:?}");
     }
 
     #[test]
