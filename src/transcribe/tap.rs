@@ -10,7 +10,7 @@
 //! the words back to call time and groups them into utterances.
 
 use super::pack::{Packer, Window, split_points};
-use super::words::{Token, UtteranceWords, group_utterances, window_words};
+use super::words::{Token, UtteranceWords, drop_loops, group_utterances, window_words};
 use super::{Job, TranscribeConfig, TranscribeError, TranscriberHandle};
 use crate::dsp::features::FrameFeatures;
 use crate::pipeline::Tap;
@@ -178,6 +178,8 @@ impl<'a> TranscribeTap<'a> {
                 .pieces
                 .last()
                 .map_or(Time::ZERO, |p| p.offset + p.call.duration());
+            let mut tokens = tokens;
+            drop_loops(&w, &mut tokens);
             per_channel[w.channel].extend(window_words(&w, &tokens));
         }
         let mut utterances = Vec::new();
@@ -277,12 +279,14 @@ mod tests {
                     start: Time::from_secs(0.3),
                     end: Time::from_secs(0.6),
                     p: 0.9,
+                    segment: 0,
                 },
                 Token {
                     text: " there".into(),
                     start: Time::from_secs(0.6),
                     end: Time::from_secs(0.9),
                     p: 0.8,
+                    segment: 0,
                 },
             ],
         });

@@ -124,7 +124,7 @@ impl EngineWorker for WhisperWorker {
         };
         state.full(p, audio).map_err(engine_err)?;
         let mut tokens = Vec::new();
-        for seg in state.as_iter() {
+        for (n, seg) in state.as_iter().enumerate() {
             for i in 0..seg.n_tokens() {
                 let Some(tok) = seg.get_token(i) else {
                     continue;
@@ -142,6 +142,7 @@ impl EngineWorker for WhisperWorker {
                     start: Time::from_frames(data.t0.max(0)),
                     end: Time::from_frames(data.t1.max(data.t0).max(0)),
                     p: data.p,
+                    segment: u32::try_from(n).unwrap_or(u32::MAX),
                 });
             }
         }

@@ -23,6 +23,9 @@ pub struct Token {
     pub end: Time,
     /// Probability the model gave it.
     pub p: f32,
+    /// Which of the window's decoded segments (Whisper's sentences, in
+    /// order) it belongs to.
+    pub segment: u32,
 }
 
 /// One word in call time.
@@ -34,6 +37,62 @@ pub struct TimedWord {
     pub span: Span,
     /// Mean probability of its tokens.
     pub p: f32,
+}
+
+/// Removes decoding loops: where a segment repeats, word for word (case and
+/// punctuation aside, three words or more), an earlier segment of the same
+/// piece, that segment and every segment between the two are dropped.
+///
+/// Why: a small model that loses its place can cycle through the window's
+/// sentences again after the speech they belong to. On the demo call one
+/// piece holding "he was not an ill-disposed young man" came back as that
+/// sentence, the previous piece's sentence, and the first sentence again.
+/// Whisper's own fallback catches loops of one short phrase (low entropy),
+/// not loops over whole sentences. Repeats across pieces are kept: a call
+/// may really say the same sentence twice (and the development set's
+/// speakers do), but one stretch of speech rarely holds the same sentence
+/// twice with other sentences between.
+pub fn drop_loops(window: &Window, tokens: &mut Vec<Token>) {
+    // (piece offset, normalised text, segment) of the segments kept so far.
+    let mut seen: Vec<(Time, String, u32)> = Vec::new();
+    let mut dropped: Vec<u32> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let seg = tokens[i].segment;
+        let n = tokens[i..].iter().take_while(|t| t.segment == seg).count();
+        let part = &tokens[i..i + n];
+        i += n;
+        let mid = Time((part[0].start.0 + part[n - 1].end.0) / 2);
+        let Some(piece) = window.piece_at(mid).map(|p| p.offset) else {
+            continue;
+        };
+        let text: String = part.iter().map(|t| t.text.as_str()).collect();
+        let words: Vec<String> = text
+            .split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect();
+        let norm = words.join(" ");
+        let first = (words.len() >= 3)
+            .then(|| seen.iter().position(|(p, t, _)| *p == piece && *t == norm))
+            .flatten();
+        match first {
+            Some(j) => {
+                // The loop: everything after the first saying, and this.
+                dropped.extend(seen.drain(j + 1..).map(|(_, _, s)| s));
+                dropped.push(seg);
+            }
+            None => seen.push((piece, norm, seg)),
+        }
+    }
+    if !dropped.is_empty() {
+        tokens.retain(|t| !dropped.contains(&t.segment));
+    }
 }
 
 /// Joins a window's tokens into words and maps them to call time.
@@ -230,7 +289,38 @@ mod tests {
             start: Time::from_secs(s),
             end: Time::from_secs(e),
             p: 0.9,
+            segment: 0,
         }
+    }
+
+    fn seg(text: &str, s: f64, e: f64, segment: u32) -> Token {
+        Token {
+            segment,
+            ..tok(text, s, e)
+        }
+    }
+
+    /// Regression (demo call): one piece decoded as its sentence, the
+    /// previous piece's sentence, and its own sentence again.
+    #[test]
+    fn a_loop_over_sentences_within_a_piece_is_dropped() {
+        let w = window();
+        let mut tokens = vec![
+            seg(" He might be made.", 0.2, 1.5, 0),
+            seg(" He was not ill-disposed.", 2.6, 3.5, 1),
+            seg(" He might be made.", 3.5, 4.0, 2),
+            seg(" he was not ill-disposed", 4.0, 4.4, 3),
+        ];
+        drop_loops(&w, &mut tokens);
+        let kept: Vec<u32> = tokens.iter().map(|t| t.segment).collect();
+        assert_eq!(kept, [0, 1]);
+        // The same sentence in two pieces is two sayings.
+        let mut twice = vec![
+            seg(" He might be made.", 0.2, 1.5, 0),
+            seg(" He might be made.", 2.6, 3.5, 1),
+        ];
+        drop_loops(&w, &mut twice);
+        assert_eq!(twice.len(), 2);
     }
 
     fn window() -> Window {
