@@ -132,9 +132,11 @@ pub struct VadConfig {
     /// At most this many cells are trimmed or added per edge.
     pub edge_max_frames: u32,
     /// Split a segment at every run of at least this many ms of cells more
-    /// than `edge_rel_db` under the speaker's peak (and within
-    /// `edge_snr_db` of the background); 0 turns it off.
+    /// than `pause_rel_db` under the segment's loudest cell; 0 turns it
+    /// off.
     pub pause_split_ms: u32,
+    /// See `pause_split_ms`, dB.
+    pub pause_rel_db: f32,
     /// Discount activity explained by the other channels (echo, bleed).
     pub crosstalk: bool,
     /// Longest leak delay searched, ms.
@@ -179,6 +181,7 @@ impl Default for VadConfig {
             edge_snr_db: 6.0,
             edge_max_frames: 8,
             pause_split_ms: 100,
+            pause_rel_db: 35.0,
             crosstalk: true,
             crosstalk_max_delay_ms: 300,
             crosstalk_margin_db: 7.0,
@@ -580,17 +583,22 @@ impl Detector {
                 }
             }
             // A pause the binarizer bridged but the cells show plainly: at
-            // least `pause_split_ms` of cells more than `edge_rel_db` under
-            // the speaker's peak (the reference's own rule). Bridging stays
-            // generous because the score dips at soft consonants and in
-            // noise; the cells then decide. Where the background hides that
-            // range no cell falls under it, so noisy calls keep their
-            // bridged pauses, as they should: the reference counts speech
-            // there that the noise masks.
+            // least `pause_split_ms` of cells more than `pause_rel_db` under
+            // the segment's loudest cell (the reference's own rule, with the
+            // segment standing for the utterance). Bridging stays generous
+            // because the score dips at soft consonants and in noise; the
+            // cells then decide. Where the background hides that range no
+            // cell falls under it, so noisy calls keep their bridged pauses,
+            // as they should: the reference counts speech there that the
+            // noise masks.
             let min_pause = i64::from(cfg.pause_split_ms / 10);
             let mut from = s;
-            if min_pause > 0 && ch.peak_db.is_finite() {
-                let thr = ch.peak_db - cfg.edge_rel_db;
+            if min_pause > 0 {
+                let loudest = frames
+                    .iter()
+                    .map(|k| k.cell_db)
+                    .fold(f32::NEG_INFINITY, f32::max);
+                let thr = loudest - cfg.pause_rel_db;
                 let quiet = |f: i64| at(f).is_some_and(|k| k.cell_db < thr);
                 let mut f = s;
                 while f < e {
