@@ -551,14 +551,17 @@ impl Detector {
                 continue;
             }
             let (mut s, mut e) = (s, e);
-            if self.level_gate && cfg.level_gate_db > 0.0 {
-                let loudest = frames
-                    .iter()
-                    .map(|k| k.cell_db)
-                    .fold(f32::NEG_INFINITY, f32::max);
-                if !ch.level.admit(loudest, cfg.level_gate_db) {
-                    continue;
-                }
+            // The segment's loudest 10 ms cell: the level gate's measure of
+            // it, and the top of the range the pause split reads.
+            let loudest = frames
+                .iter()
+                .map(|k| k.cell_db)
+                .fold(f32::NEG_INFINITY, f32::max);
+            if self.level_gate
+                && cfg.level_gate_db > 0.0
+                && !ch.level.admit(loudest, cfg.level_gate_db)
+            {
+                continue;
             }
             if cfg.edge_refine && ch.peak_db.is_finite() {
                 let thr =
@@ -594,10 +597,6 @@ impl Detector {
             let min_pause = i64::from(cfg.pause_split_ms / 10);
             let mut from = s;
             if min_pause > 0 {
-                let loudest = frames
-                    .iter()
-                    .map(|k| k.cell_db)
-                    .fold(f32::NEG_INFINITY, f32::max);
                 let thr = loudest - cfg.pause_rel_db;
                 let quiet = |f: i64| at(f).is_some_and(|k| k.cell_db < thr);
                 let mut f = s;
