@@ -169,7 +169,7 @@ impl<'a> TranscribeTap<'a> {
         let mut windows = 0;
         let mut audio = Time::ZERO;
         for (w, rx) in self.jobs.drain(..) {
-            let tokens = rx
+            let mut tokens = rx
                 .recv()
                 .map_err(|_| TranscribeError::Stopped.to_string())?
                 .map_err(|e| e.to_string())?;
@@ -178,7 +178,6 @@ impl<'a> TranscribeTap<'a> {
                 .pieces
                 .last()
                 .map_or(Time::ZERO, |p| p.offset + p.call.duration());
-            let mut tokens = tokens;
             drop_loops(&w, &mut tokens);
             per_channel[w.channel].extend(window_words(&w, &tokens));
         }
