@@ -137,6 +137,17 @@ pub struct VadConfig {
     pub pause_split_ms: u32,
     /// See `pause_split_ms`, dB.
     pub pause_rel_db: f32,
+    /// Background talk glued to speech: on a noisy channel (see
+    /// `island_visible_db`), once the speaker's level is known, a stretch at
+    /// either end of a segment that the bridging joined to it (a run of
+    /// frames scoring at least `offset`) is cut off when its loudest cell is
+    /// more than this many dB under the segment's loudest cell; 0 turns it
+    /// off. Stereo calls only, as the level gate.
+    pub island_trim_db: f32,
+    /// The trim applies where the background lies within this many dB of
+    /// the speaker's peak: on a quieter background a soft word beside a
+    /// loud one is the speaker's own, and the reference counts it.
+    pub island_visible_db: f32,
     /// Discount activity explained by the other channels (echo, bleed).
     pub crosstalk: bool,
     /// Longest leak delay searched, ms.
@@ -182,6 +193,8 @@ impl Default for VadConfig {
             edge_max_frames: 8,
             pause_split_ms: 100,
             pause_rel_db: 35.0,
+            island_trim_db: 12.0,
+            island_visible_db: 25.0,
             crosstalk: true,
             crosstalk_max_delay_ms: 300,
             crosstalk_margin_db: 7.0,
@@ -230,6 +243,8 @@ struct Kept {
     pitch: f32,
     /// Level of the frame's own 10 ms cell, dB.
     cell_db: f32,
+    /// The frame's speech score before smoothing.
+    raw: f32,
 }
 
 /// Segments of a speaker before the level gate applies.
@@ -280,6 +295,12 @@ impl LevelGate {
         };
         self.segments += 1;
         true
+    }
+
+    /// Whether the gate has learned the speaker's loudness (it judges
+    /// segments).
+    fn known(&self) -> bool {
+        self.segments > LEVEL_GATE_AFTER
     }
 }
 
@@ -515,6 +536,7 @@ impl Detector {
             voiced: view.voiced,
             pitch: if view.voiced { pitch } else { 0.0 },
             cell_db,
+            raw: view.raw,
         });
         ch.raw.push_back(view.raw);
         if ch.raw.len() > 2 * k + 1 {
@@ -562,6 +584,22 @@ impl Detector {
                 && !ch.level.admit(loudest, cfg.level_gate_db)
             {
                 continue;
+            }
+            // Background talk joined to the speaker's speech by generous
+            // bridging (babble 10 dB under a party scores as speech in
+            // bursts): trim the segment's quiet end stretches. Only where
+            // the background hides the reference's range; see
+            // `island_trim_db`.
+            if self.level_gate
+                && cfg.island_trim_db > 0.0
+                && ch.level.known()
+                && ch.peak_db - ch.background_db < cfg.island_visible_db
+                && frames.len() as i64 == e - s
+            {
+                let (a, b) = trim_islands(&frames, cfg.offset, loudest - cfg.island_trim_db);
+                let s0 = s;
+                s = s0 + a as i64;
+                e = s0 + b as i64;
             }
             if cfg.edge_refine && ch.peak_db.is_finite() {
                 let thr =
@@ -657,6 +695,44 @@ impl Detector {
             self.emit(c, out);
         }
     }
+}
+
+/// The part of a segment's `frames` left after cutting off its end
+/// stretches that are too quiet: a stretch is a run of frames scoring at
+/// least `threshold`; those at either end whose loudest cell is under
+/// `floor_db` go, but at least one stretch stays. Returns the kept range of
+/// frame offsets; the whole segment when nothing is cut.
+fn trim_islands(frames: &[Kept], threshold: f32, floor_db: f32) -> (usize, usize) {
+    // (start, end, loud enough) of each stretch.
+    let mut stretches: Vec<(usize, usize, bool)> = Vec::new();
+    let mut i = 0;
+    while i < frames.len() {
+        if frames[i].raw < threshold {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut loudest = f32::NEG_INFINITY;
+        while i < frames.len() && frames[i].raw >= threshold {
+            loudest = loudest.max(frames[i].cell_db);
+            i += 1;
+        }
+        stretches.push((start, i, loudest >= floor_db));
+    }
+    let (mut first, mut last) = (0, stretches.len());
+    while last - first > 1 && !stretches[first].2 {
+        first += 1;
+    }
+    while last > first + 1 && !stretches[last - 1].2 {
+        last -= 1;
+    }
+    let start = if first > 0 { stretches[first].0 } else { 0 };
+    let end = if last < stretches.len() {
+        stretches[last - 1].1
+    } else {
+        frames.len()
+    };
+    (start, end)
 }
 
 /// A segment counts if it holds voiced speech of its own and is not music.
@@ -911,6 +987,47 @@ mod tests {
         };
         let bridged = detect(&[talk(150)], &off);
         assert_eq!(bridged[0].len(), 1, "{bridged:?}");
+    }
+
+    #[test]
+    fn quiet_stretches_at_a_segments_ends_are_trimmed() {
+        // Frames as (score, cell level dB), stretch by stretch.
+        let build = |parts: &[(usize, f32, f32)]| -> Vec<Kept> {
+            parts
+                .iter()
+                .flat_map(|&(n, raw, cell_db)| {
+                    std::iter::repeat_n(
+                        Kept {
+                            voiced: false,
+                            pitch: 0.0,
+                            cell_db,
+                            raw,
+                        },
+                        n,
+                    )
+                })
+                .collect()
+        };
+        // Babble (-35 dB) before and after a turn (-20 dB), with a soft
+        // word (-33 dB) inside the turn: the ends go, the inside stays.
+        let frames = build(&[
+            (30, 0.5, -35.0),
+            (10, 0.0, -45.0),
+            (40, 0.9, -20.0),
+            (8, 0.1, -45.0),
+            (15, 0.6, -33.0),
+            (8, 0.1, -45.0),
+            (40, 0.9, -21.0),
+            (12, 0.0, -45.0),
+            (25, 0.4, -34.0),
+        ]);
+        assert_eq!(trim_islands(&frames, 0.2, -32.0), (40, 151));
+        // A quiet end stretch within the floor stays.
+        assert_eq!(trim_islands(&frames, 0.2, -36.0), (0, frames.len()));
+        // At least one stretch is always kept, even if all are quiet.
+        let quiet = build(&[(20, 0.5, -40.0), (10, 0.0, -50.0), (20, 0.5, -41.0)]);
+        assert_eq!(trim_islands(&quiet, 0.2, -30.0), (30, 50));
+        assert_eq!(trim_islands(&[], 0.2, -30.0), (0, 0));
     }
 
     #[test]
