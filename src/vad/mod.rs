@@ -122,6 +122,11 @@ pub struct VadConfig {
     /// with a channel per party: a mono mix holds both parties, and one may
     /// be far quieter. 0 turns it off.
     pub level_gate_db: f32,
+    /// Before the speaker's loudness is known (their first three
+    /// segments), a segment whose loudest cell is more than this many dB
+    /// under the loudest segment so far is background talk too; 0 turns it
+    /// off.
+    pub level_gate_early_db: f32,
     /// Refine segment edges on the exact 10 ms cells: trim edge cells that
     /// are too quiet, extend over neighbouring cells that are loud enough.
     pub edge_refine: bool,
@@ -187,6 +192,7 @@ impl Default for VadConfig {
             music_min_s: 0.5,
             music_steady_fraction: 0.3,
             level_gate_db: 10.0,
+            level_gate_early_db: 15.0,
             edge_refine: true,
             edge_rel_db: 33.0,
             edge_snr_db: 6.0,
@@ -264,6 +270,8 @@ const LEVEL_GATE_DOWN: f32 = 0.2;
 #[derive(Clone, Debug)]
 struct LevelGate {
     active_db: f32,
+    /// The loudest segment's loudest cell, dB.
+    max_db: f32,
     /// Segments that have fed `active_db`.
     segments: u32,
 }
@@ -272,17 +280,26 @@ impl LevelGate {
     fn new() -> LevelGate {
         LevelGate {
             active_db: f32::NEG_INFINITY,
+            max_db: f32::NEG_INFINITY,
             segments: 0,
         }
     }
 
     /// Whether a segment whose loudest cell is `loudest` dB is the
     /// speaker's (more than `gate_db` under their loudness, once three
-    /// segments are known, it is not); a kept segment updates the loudness.
-    fn admit(&mut self, loudest: f32, gate_db: f32) -> bool {
+    /// segments are known, it is not; before that, more than `early_db`
+    /// under the loudest segment so far, it is not); a kept segment updates
+    /// the loudness.
+    fn admit(&mut self, loudest: f32, gate_db: f32, early_db: f32) -> bool {
         if self.segments >= LEVEL_GATE_AFTER && loudest < self.active_db - gate_db {
             return false;
         }
+        // Before the running loudness is known, only a segment far under
+        // the loudest one so far is judged (babble before the first turns).
+        if early_db > 0.0 && self.segments < LEVEL_GATE_AFTER && loudest < self.max_db - early_db {
+            return false;
+        }
+        self.max_db = self.max_db.max(loudest);
         self.active_db = if self.segments == 0 {
             loudest
         } else {
@@ -581,7 +598,9 @@ impl Detector {
                 .fold(f32::NEG_INFINITY, f32::max);
             if self.level_gate
                 && cfg.level_gate_db > 0.0
-                && !ch.level.admit(loudest, cfg.level_gate_db)
+                && !ch
+                    .level
+                    .admit(loudest, cfg.level_gate_db, cfg.level_gate_early_db)
             {
                 continue;
             }
@@ -987,6 +1006,20 @@ mod tests {
         };
         let bridged = detect(&[talk(150)], &off);
         assert_eq!(bridged[0].len(), 1, "{bridged:?}");
+    }
+
+    #[test]
+    fn before_the_loudness_is_known_only_far_quieter_segments_are_dropped() {
+        let mut gate = LevelGate::new();
+        assert!(gate.admit(-31.0, 10.0, 15.0), "the first segment is kept");
+        assert!(gate.admit(-13.0, 10.0, 15.0));
+        // 17 dB under the loudest so far: babble, even this early.
+        assert!(!gate.admit(-30.0, 10.0, 15.0));
+        // 12 dB under: within the early margin, kept.
+        assert!(gate.admit(-25.0, 10.0, 15.0));
+        // Off: the early segments are all kept.
+        let mut off = LevelGate::new();
+        assert!(off.admit(-13.0, 10.0, 0.0) && off.admit(-30.0, 10.0, 0.0));
     }
 
     #[test]
