@@ -195,7 +195,7 @@ impl Default for VadConfig {
             level_gate_early_db: 15.0,
             edge_refine: true,
             edge_rel_db: 33.0,
-            edge_snr_db: 6.0,
+            edge_snr_db: 3.0,
             edge_max_frames: 8,
             pause_split_ms: 100,
             pause_rel_db: 35.0,
