@@ -142,9 +142,10 @@ pub struct VadConfig {
     pub pause_split_ms: u32,
     /// See `pause_split_ms`, dB.
     pub pause_rel_db: f32,
-    /// `pause_rel_db` for a telephone-band channel (nothing under 300 Hz):
-    /// its pauses lose the low rumble and breath a full-band level keeps,
-    /// so they read deeper.
+    /// `pause_rel_db` for a telephone-band channel (nothing under 300 Hz)
+    /// of a stereo call: its pauses lose the low rumble and breath a
+    /// full-band level keeps, so they read deeper. Mono mixes keep
+    /// `pause_rel_db`: there a pause may be a change of speaker.
     pub pause_rel_narrow_db: f32,
     /// Background talk glued to speech: on a noisy channel (see
     /// `island_visible_db`), once the speaker's level is known, a stretch at
@@ -389,9 +390,12 @@ pub struct Detector {
     speech_bands: usize,
     loud: Vec<bool>,
     peak_decay: f32,
-    /// Whether the level gate applies: only where each channel carries one
-    /// party (a mono mix holds both, and one may be far quieter).
-    level_gate: bool,
+    /// Whether each channel carries one party (a stereo call), not a mono
+    /// mix of both. The level gate, the island trim and the narrow-band
+    /// pause split apply only then: in a mix one party may be far quieter
+    /// than the other, and a pause is also where the speaker may change,
+    /// which the diarizer needs to see.
+    one_party_per_channel: bool,
     segments: Vec<Span>,
     /// The predicted leak per channel for the current frame (reused).
     leak: Vec<[f32; N_BANDS]>,
@@ -441,7 +445,7 @@ impl Detector {
             speech_bands: speech_band_count(),
             loud: vec![false; channels],
             peak_decay: cfg.peak_decay_db_per_s / 100.0,
-            level_gate: channels > 1,
+            one_party_per_channel: channels > 1,
             segments: Vec::new(),
             leak: Vec::with_capacity(channels),
         }
@@ -648,7 +652,7 @@ impl Detector {
                 .iter()
                 .map(|k| k.cell_db)
                 .fold(f32::NEG_INFINITY, f32::max);
-            if self.level_gate
+            if self.one_party_per_channel
                 && cfg.level_gate_db > 0.0
                 && !ch
                     .level
@@ -661,7 +665,7 @@ impl Detector {
             // bursts): trim the segment's quiet end stretches. Only where
             // the background hides the reference's range; see
             // `island_trim_db`.
-            if self.level_gate
+            if self.one_party_per_channel
                 && cfg.island_trim_db > 0.0
                 && ch.level.known()
                 && ch.peak_db - ch.background_db < cfg.island_visible_db
@@ -706,7 +710,7 @@ impl Detector {
             let min_pause = i64::from(cfg.pause_split_ms / 10);
             let mut from = s;
             if min_pause > 0 {
-                let rel = if ch.band.narrow() {
+                let rel = if self.one_party_per_channel && ch.band.narrow() {
                     cfg.pause_rel_narrow_db
                 } else {
                     cfg.pause_rel_db
