@@ -783,36 +783,40 @@ impl Detector {
 /// `floor_db` go, but at least one stretch stays. Returns the kept range of
 /// frame offsets; the whole segment when nothing is cut.
 fn trim_islands(frames: &[Kept], threshold: f32, floor_db: f32) -> (usize, usize) {
-    // (start, end, loud enough) of each stretch.
-    let mut stretches: Vec<(usize, usize, bool)> = Vec::new();
+    let len = frames.len();
+    // One pass over the stretches: how many, where the last starts, and the
+    // first and last loud ones (index, start / end).
+    let (mut count, mut last_start) = (0, 0);
+    let mut first_loud: Option<(usize, usize)> = None;
+    let mut last_loud: Option<(usize, usize)> = None;
     let mut i = 0;
-    while i < frames.len() {
+    while i < len {
         if frames[i].raw < threshold {
             i += 1;
             continue;
         }
         let start = i;
         let mut loudest = f32::NEG_INFINITY;
-        while i < frames.len() && frames[i].raw >= threshold {
+        while i < len && frames[i].raw >= threshold {
             loudest = loudest.max(frames[i].cell_db);
             i += 1;
         }
-        stretches.push((start, i, loudest >= floor_db));
+        if loudest >= floor_db {
+            first_loud.get_or_insert((count, start));
+            last_loud = Some((count, i));
+        }
+        last_start = start;
+        count += 1;
     }
-    let (mut first, mut last) = (0, stretches.len());
-    while last - first > 1 && !stretches[first].2 {
-        first += 1;
+    match (first_loud, last_loud) {
+        (Some((first, start)), Some((last, end))) => (
+            if first > 0 { start } else { 0 },
+            if last + 1 < count { end } else { len },
+        ),
+        // All quiet: the last stretch stays.
+        _ if count > 1 => (last_start, len),
+        _ => (0, len),
     }
-    while last > first + 1 && !stretches[last - 1].2 {
-        last -= 1;
-    }
-    let start = if first > 0 { stretches[first].0 } else { 0 };
-    let end = if last < stretches.len() {
-        stretches[last - 1].1
-    } else {
-        frames.len()
-    };
-    (start, end)
 }
 
 /// A segment counts if it holds voiced speech of its own and is not music.
