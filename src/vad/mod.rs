@@ -397,6 +397,8 @@ pub struct Detector {
     /// which the diarizer needs to see.
     one_party_per_channel: bool,
     segments: Vec<Span>,
+    /// The kept frames of the segment being validated (reused).
+    segment_frames: Vec<Kept>,
     /// The predicted leak per channel for the current frame (reused).
     leak: Vec<[f32; N_BANDS]>,
 }
@@ -447,6 +449,7 @@ impl Detector {
             peak_decay: cfg.peak_decay_db_per_s / 100.0,
             one_party_per_channel: channels > 1,
             segments: Vec::new(),
+            segment_frames: Vec::new(),
             leak: Vec::with_capacity(channels),
         }
     }
@@ -641,8 +644,10 @@ impl Detector {
                     .ok()
                     .and_then(|i| ch.kept.get(i))
             };
-            let frames: Vec<Kept> = (s..e).filter_map(|f| at(f).copied()).collect();
-            if !keep_segment(&frames, cfg) {
+            let frames = &mut self.segment_frames;
+            frames.clear();
+            frames.extend((s..e).filter_map(|f| at(f).copied()));
+            if !keep_segment(frames, cfg) {
                 continue;
             }
             let (mut s, mut e) = (s, e);
@@ -671,7 +676,7 @@ impl Detector {
                 && ch.peak_db - ch.background_db < cfg.island_visible_db
                 && frames.len() as i64 == e - s
             {
-                let (a, b) = trim_islands(&frames, cfg.offset, loudest - cfg.island_trim_db);
+                let (a, b) = trim_islands(frames, cfg.offset, loudest - cfg.island_trim_db);
                 let s0 = s;
                 s = s0 + a as i64;
                 e = s0 + b as i64;
