@@ -35,7 +35,7 @@ pub const SPEECH_LO_HZ: f32 = 200.0;
 /// Upper edge of the speech band.
 pub const SPEECH_HI_HZ: f32 = 3600.0;
 /// The rate of the autocorrelation (the band below 4 kHz, see
-/// [`Stft::inverse_half`]).
+/// [`Stft::inverse_half_pair`]).
 const ACF_RATE: u32 = RATE / 2;
 /// Shortest pitch period searched (400 Hz), in samples at [`ACF_RATE`].
 const MIN_LAG: usize = (ACF_RATE / 400) as usize;
@@ -99,12 +99,13 @@ pub fn db(x: f32) -> f32 {
 }
 
 /// Turns 16 kHz samples of one channel into [`FrameFeatures`], one per 10 ms.
+///
+/// Frames are analysed in pairs (see [`Stft::power_pair`]): frame `2m` comes
+/// out once frame `2m + 1` is complete, 10 ms later than it could.
 pub struct FeatureExtractor {
     stft: Stft,
     framer: Framer,
-    power: Vec<f32>,
-    mags: Vec<f32>,
-    acf: Vec<f32>,
+    scratch: PairScratch,
     /// Inverse of the window's normalised (circular) autocorrelation, per lag.
     win_acf: Vec<f32>,
     band_edges: [(usize, usize); N_BANDS],
@@ -114,6 +115,14 @@ pub struct FeatureExtractor {
     /// A slowly rising minimum of the speech-band level, dB: frames at the
     /// background are not worth a periodicity analysis.
     quiet_db: f32,
+}
+
+/// The per-pair buffers, allocated once: power spectra, the band-limited
+/// spectra the autocorrelation starts from, and the autocorrelations.
+struct PairScratch {
+    power: [Vec<f32>; 2],
+    mags: [Vec<f32>; 2],
+    acf: [Vec<f32>; 2],
 }
 
 impl Default for FeatureExtractor {
@@ -151,9 +160,11 @@ impl FeatureExtractor {
         FeatureExtractor {
             stft,
             framer: Framer::new(),
-            power: vec![0.0; BINS],
-            mags: vec![0.0; HALF / 2 + 1],
-            acf: vec![0.0; HALF],
+            scratch: PairScratch {
+                power: [vec![0.0; BINS], vec![0.0; BINS]],
+                mags: [vec![0.0; HALF / 2 + 1], vec![0.0; HALF / 2 + 1]],
+                acf: [vec![0.0; MAX_LAG + 2], vec![0.0; MAX_LAG + 2]],
+            },
             win_acf,
             band_edges,
             speech_bins: (hz_to_bin(SPEECH_LO_HZ), hz_to_bin(SPEECH_HI_HZ)),
@@ -167,28 +178,27 @@ impl FeatureExtractor {
         &self.band_edges
     }
 
-    /// Feeds samples; appends the features of every completed frame to `out`.
+    /// Feeds samples; appends the features of every completed frame pair to
+    /// `out`.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<FrameFeatures>) {
         let (framer, mut analysis) = self.split();
-        framer.push(samples, |i, frame| out.push(analysis.frame(i, frame)));
+        framer.push_pairs(samples, |i, span| analysis.pair(i, span, 2, out));
     }
 
-    /// Flushes the last partial frame at the end of the stream.
+    /// Flushes the frames still held at the end of the stream.
     pub fn finish(&mut self, out: &mut Vec<FrameFeatures>) {
         let (framer, mut analysis) = self.split();
-        framer.finish(|i, frame| out.push(analysis.frame(i, frame)));
+        framer.finish_pairs(|i, span, count| analysis.pair(i, span, count, out));
     }
 
     /// The framer and the per-frame analysis borrow disjoint fields: the
-    /// framer calls back into the analysis for every frame.
+    /// framer calls back into the analysis for every pair of frames.
     fn split(&mut self) -> (&mut Framer, Analysis<'_>) {
         (
             &mut self.framer,
             Analysis {
                 stft: &mut self.stft,
-                power: &mut self.power,
-                mags: &mut self.mags,
-                acf: &mut self.acf,
+                scratch: &mut self.scratch,
                 win_acf: &self.win_acf,
                 band_edges: &self.band_edges,
                 speech_bins: self.speech_bins,
@@ -206,9 +216,7 @@ impl FeatureExtractor {
 
 struct Analysis<'a> {
     stft: &'a mut Stft,
-    power: &'a mut [f32],
-    mags: &'a mut [f32],
-    acf: &'a mut [f32],
+    scratch: &'a mut PairScratch,
     win_acf: &'a [f32],
     band_edges: &'a [(usize, usize); N_BANDS],
     speech_bins: (usize, usize),
@@ -223,25 +231,69 @@ const QUIET_RISE_DB: f32 = 0.02;
 const QUIET_MARGIN_DB: f32 = 3.0;
 
 impl Analysis<'_> {
-    fn frame(&mut self, index: i64, frame: &[f32]) -> FrameFeatures {
+    /// Analyses frames `index` and `index + 1` (`span` holds both, the
+    /// second starting [`HOP`] in); `count` 1 keeps only the first.
+    fn pair(&mut self, index: i64, span: &[f32], count: usize, out: &mut Vec<FrameFeatures>) {
+        let hop = HOP as usize;
+        let (a, b) = (&span[..WIN], &span[hop..hop + WIN]);
+        let [pa, pb] = &mut self.scratch.power;
+        self.stft.power_pair(a, b, pa, pb);
+
+        // The spectral features in frame order (the background minimum is
+        // a running state), then both periodicity analyses in one inverse
+        // transform. A frame that skips it gets a zero spectrum.
+        let mut feats = [FrameFeatures::default(); 2];
+        let mut wanted = [false; 2];
+        for k in 0..count {
+            let frame = if k == 0 { a } else { b };
+            (feats[k], wanted[k]) = self.spectral(index + k as i64, frame, k);
+        }
+        if wanted.iter().any(|&w| w) {
+            let (lo, hi) = self.speech_bins;
+            let s = &mut *self.scratch;
+            for ((mags, power), &want) in s.mags.iter_mut().zip(&s.power).zip(&wanted) {
+                for (j, m) in mags.iter_mut().enumerate() {
+                    *m = if want && j >= lo && j < hi {
+                        power[j]
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            let [ma, mb] = &self.scratch.mags;
+            let [aa, ab] = &mut self.scratch.acf;
+            self.stft.inverse_half_pair(ma, mb, aa, ab);
+            for k in 0..count {
+                if wanted[k] {
+                    periodicity(&mut self.scratch.acf[k], self.win_acf, &mut feats[k]);
+                }
+            }
+        }
+        out.extend_from_slice(&feats[..count]);
+    }
+
+    /// Level, bands, speech-band energy and flatness of one frame whose
+    /// power spectrum is in scratch slot `slot`; true when the frame stands
+    /// far enough above the background to be worth a periodicity analysis.
+    fn spectral(&mut self, index: i64, frame: &[f32], slot: usize) -> (FrameFeatures, bool) {
+        let power = &self.scratch.power[slot];
         let mut f = FrameFeatures {
             index,
             ..FrameFeatures::default()
         };
         f.level_db = cell_level_db(frame);
-        self.stft.power(frame, self.power);
 
         let mut lin = [0f32; N_BANDS];
         for (b, &(lo, hi)) in self.band_edges.iter().enumerate() {
-            lin[b] = self.power[lo..hi].iter().sum::<f32>() * self.power_scale;
+            lin[b] = power[lo..hi].iter().sum::<f32>() * self.power_scale;
             f.bands[b] = db(lin[b]);
         }
 
         let (lo, hi) = self.speech_bins;
-        let total: f32 = self.power[lo..hi].iter().sum::<f32>() * self.power_scale;
+        let total: f32 = power[lo..hi].iter().sum::<f32>() * self.power_scale;
         f.speech_db = db(total);
         if total < 1e-11 {
-            return f; // digital silence: nothing else to learn
+            return (f, false); // digital silence: nothing else to learn
         }
         // Flatness over the bands of the speech band, each band's energy per
         // bin: geometric over arithmetic mean.
@@ -263,53 +315,44 @@ impl Analysis<'_> {
         }
 
         *self.quiet_db = (*self.quiet_db + QUIET_RISE_DB).min(f.speech_db);
-        if f.speech_db < *self.quiet_db + QUIET_MARGIN_DB {
-            return f;
-        }
+        let wanted = f.speech_db >= *self.quiet_db + QUIET_MARGIN_DB;
+        (f, wanted)
+    }
+}
 
-        // Periodicity: autocorrelation of the speech band over the window's.
-        for (k, m) in self.mags.iter_mut().enumerate() {
-            *m = if k >= lo && k < hi {
-                self.power[k]
-            } else {
-                0.0
-            };
-        }
-        self.stft.inverse_half(self.mags, self.acf);
-        let r0 = self.acf[0];
-        if r0 > 0.0 {
-            let inv_r0 = 1.0 / r0;
-            for (a, w) in self.acf[..=MAX_LAG + 1].iter_mut().zip(self.win_acf) {
-                *a *= inv_r0 * w;
-            }
-            // The highest peak; but multiples of the period peak almost as
-            // high, so the shortest lag within 10% of the highest wins.
-            let is_peak =
-                |l: usize| self.acf[l] >= self.acf[l - 1] && self.acf[l] >= self.acf[l + 1];
-            let top = (MIN_LAG..=MAX_LAG)
-                .filter(|&l| is_peak(l))
-                .map(|l| self.acf[l])
-                .fold(0.0f32, f32::max);
-            let mut best = (0usize, 0.0f32);
-            if let Some(l) =
-                (MIN_LAG..=MAX_LAG).find(|&l| is_peak(l) && self.acf[l] >= 0.9 * top && top > 0.0)
-            {
-                best = (l, self.acf[l]);
-            }
-            // A peak at the edge of the range is the range, not a pitch.
-            if best.0 > MIN_LAG && best.0 < MAX_LAG {
-                f.periodicity = best.1.clamp(0.0, 1.0);
-                let (a, b, c) = (self.acf[best.0 - 1], best.1, self.acf[best.0 + 1]);
-                let denom = a - 2.0 * b + c;
-                let shift = if denom.abs() > 1e-12 {
-                    0.5 * (a - c) / denom
-                } else {
-                    0.0
-                };
-                f.pitch_hz = ACF_RATE as f32 / (best.0 as f32 + shift.clamp(-0.5, 0.5));
-            }
-        }
-        f
+/// Periodicity and pitch from the speech band's autocorrelation `acf`
+/// (lags `0..=MAX_LAG + 1`), divided by the window's (`win_acf`).
+fn periodicity(acf: &mut [f32], win_acf: &[f32], f: &mut FrameFeatures) {
+    let r0 = acf[0];
+    if r0 <= 0.0 {
+        return;
+    }
+    let inv_r0 = 1.0 / r0;
+    for (a, w) in acf[..=MAX_LAG + 1].iter_mut().zip(win_acf) {
+        *a *= inv_r0 * w;
+    }
+    // The highest peak; but multiples of the period peak almost as high, so
+    // the shortest lag within 10% of the highest wins.
+    let is_peak = |l: usize| acf[l] >= acf[l - 1] && acf[l] >= acf[l + 1];
+    let top = (MIN_LAG..=MAX_LAG)
+        .filter(|&l| is_peak(l))
+        .map(|l| acf[l])
+        .fold(0.0f32, f32::max);
+    let mut best = (0usize, 0.0f32);
+    if let Some(l) = (MIN_LAG..=MAX_LAG).find(|&l| is_peak(l) && acf[l] >= 0.9 * top && top > 0.0) {
+        best = (l, acf[l]);
+    }
+    // A peak at the edge of the range is the range, not a pitch.
+    if best.0 > MIN_LAG && best.0 < MAX_LAG {
+        f.periodicity = best.1.clamp(0.0, 1.0);
+        let (a, b, c) = (acf[best.0 - 1], best.1, acf[best.0 + 1]);
+        let denom = a - 2.0 * b + c;
+        let shift = if denom.abs() > 1e-12 {
+            0.5 * (a - c) / denom
+        } else {
+            0.0
+        };
+        f.pitch_hz = ACF_RATE as f32 / (best.0 as f32 + shift.clamp(-0.5, 0.5));
     }
 }
 
@@ -320,7 +363,9 @@ fn window_acf(stft: &mut Stft) -> Vec<f32> {
     let mut power = vec![0.0; BINS];
     stft.power(&vec![1.0; WIN], &mut power);
     let mut acf = vec![0.0; HALF];
-    stft.inverse_half(&power, &mut acf);
+    let zeros = vec![0.0; HALF / 2 + 1];
+    let mut unused = vec![0.0; HALF];
+    stft.inverse_half_pair(&power, &zeros, &mut acf, &mut unused);
     let r0 = acf[0].max(f32::MIN_POSITIVE);
     acf.truncate(MAX_LAG + 2);
     // Stored inverted: the per-frame normalisation multiplies.

@@ -9,7 +9,8 @@
 
 use crate::time::HOP;
 use realfft::num_complex::Complex;
-use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
+use realfft::{RealFftPlanner, RealToComplex};
+use rustfft::{Fft, FftPlanner};
 use std::sync::Arc;
 
 /// Analysis window length in samples (32 ms at 16 kHz).
@@ -23,12 +24,15 @@ pub const LEAD: usize = (WIN - HOP as usize) / 2;
 pub struct Stft {
     window: Vec<f32>,
     fft: Arc<dyn RealToComplex<f32>>,
-    ifft: Arc<dyn ComplexToReal<f32>>,
     input: Vec<f32>,
     spectrum: Vec<Complex<f32>>,
     scratch: Vec<Complex<f32>>,
-    half: Vec<Complex<f32>>,
-    inv_scratch: Vec<Complex<f32>>,
+    /// Complex transforms for two real signals at once (see
+    /// [`Stft::power_pair`] and [`Stft::inverse_half_pair`]).
+    pair_fft: Arc<dyn Fft<f32>>,
+    pair_ifft: Arc<dyn Fft<f32>>,
+    pair_buf: Vec<Complex<f32>>,
+    pair_scratch: Vec<Complex<f32>>,
 }
 
 /// Length of the half-rate inverse transform: the band below 4 kHz of a
@@ -46,7 +50,6 @@ impl Stft {
     pub fn new() -> Stft {
         let mut planner = RealFftPlanner::<f32>::new();
         let fft = planner.plan_fft_forward(WIN);
-        let ifft = planner.plan_fft_inverse(HALF);
         // Periodic Hann: overlapping windows at hop HOP sum to a constant.
         let window = (0..WIN)
             .map(|n| {
@@ -54,15 +57,22 @@ impl Stft {
                 x.sin().powi(2)
             })
             .collect();
+        let mut complex = FftPlanner::<f32>::new();
+        let pair_fft = complex.plan_fft_forward(WIN);
+        let pair_ifft = complex.plan_fft_inverse(HALF);
+        let scratch_len = pair_fft
+            .get_inplace_scratch_len()
+            .max(pair_ifft.get_inplace_scratch_len());
         Stft {
             window,
+            pair_buf: vec![Complex::default(); WIN],
+            pair_scratch: vec![Complex::default(); scratch_len],
+            pair_fft,
+            pair_ifft,
             input: fft.make_input_vec(),
             spectrum: fft.make_output_vec(),
             scratch: fft.make_scratch_vec(),
-            half: ifft.make_input_vec(),
-            inv_scratch: ifft.make_scratch_vec(),
             fft,
-            ifft,
         }
     }
 
@@ -81,20 +91,65 @@ impl Stft {
         }
     }
 
-    /// Inverse transform of the lower half of a real, even spectrum (the
-    /// first `HALF / 2 + 1` of `values`, 0–4 kHz): the circular
-    /// autocorrelation of that band at 8 kHz, [`HALF`] lags into `out`.
+    /// The power spectra of two frames (each exactly [`WIN`] samples) from
+    /// one complex transform: `pa` and `pb` get [`BINS`] values each, equal
+    /// to what [`Stft::power`] gives up to rounding.
+    ///
+    /// Why: a real transform of 512 points is a complex one of 256 plus an
+    /// untangling pass, and that pass cost more than the transform itself
+    /// (callgrind). Two real frames packed as `a + j·b` go through one
+    /// complex transform of 512, and their powers separate with a few
+    /// operations per bin, `|A(k)|² = |Z(k) + Z*(N−k)|² / 4` and
+    /// `|B(k)|² = |Z(k) − Z*(N−k)|² / 4`.
+    pub fn power_pair(&mut self, a: &[f32], b: &[f32], pa: &mut [f32], pb: &mut [f32]) {
+        let (a, b) = (&a[..WIN], &b[..WIN]);
+        for (((dst, &x), &y), &w) in self.pair_buf.iter_mut().zip(a).zip(b).zip(&self.window) {
+            *dst = Complex::new(x * w, y * w);
+        }
+        self.pair_fft
+            .process_with_scratch(&mut self.pair_buf, &mut self.pair_scratch);
+        let z = &self.pair_buf[..WIN];
+        let (pa, pb) = (&mut pa[..BINS], &mut pb[..BINS]);
+        // Bin 0 pairs with itself; bin k with N − k, which runs down from
+        // the top of the buffer to the Nyquist bin.
+        let (p, q) = (z[0], z[0]);
+        pa[0] = 0.25 * ((p.re + q.re).powi(2) + (p.im - q.im).powi(2));
+        pb[0] = 0.25 * ((p.re - q.re).powi(2) + (p.im + q.im).powi(2));
+        let pairs = z[1..BINS].iter().zip(z[BINS - 1..].iter().rev());
+        for ((pa, pb), (p, q)) in pa[1..].iter_mut().zip(&mut pb[1..]).zip(pairs) {
+            let (sr, si) = (p.re + q.re, p.im - q.im);
+            let (dr, di) = (p.re - q.re, p.im + q.im);
+            *pa = 0.25 * (sr * sr + si * si);
+            *pb = 0.25 * (dr * dr + di * di);
+        }
+    }
+
+    /// Inverse transforms of the lower halves of two real, even spectra
+    /// (the first `HALF / 2 + 1` values of `a` and `b`, 0–4 kHz): the
+    /// circular autocorrelations of those bands at 8 kHz, the first
+    /// `outa.len()` lags (at most [`HALF`]) of each.
     ///
     /// Periodicity only needs the speech band, and the band below 4 kHz
-    /// sampled at 8 kHz holds all of it: this costs half a full-size inverse.
-    pub fn inverse_half(&mut self, values: &[f32], out: &mut [f32]) {
-        for (c, &m) in self.half.iter_mut().zip(values) {
-            *c = Complex::new(m, 0.0);
+    /// sampled at 8 kHz holds all of it: this costs half a full-size
+    /// inverse. Both spectra are real and even, so their transforms are
+    /// real: one complex transform of `a + j·b` yields `a`'s in its real
+    /// part and `b`'s in its imaginary part, with no untangling pass.
+    pub fn inverse_half_pair(&mut self, a: &[f32], b: &[f32], outa: &mut [f32], outb: &mut [f32]) {
+        let n = HALF;
+        let buf = &mut self.pair_buf[..n];
+        for (k, (&x, &y)) in a.iter().zip(b).take(n / 2 + 1).enumerate() {
+            let c = Complex::new(x, y);
+            buf[k] = c;
+            if k > 0 && k < n / 2 {
+                buf[n - k] = c;
+            }
         }
-        // The Nyquist bin of the half-size transform must be real: it is.
-        let _ = self
-            .ifft
-            .process_with_scratch(&mut self.half, out, &mut self.inv_scratch);
+        self.pair_ifft
+            .process_with_scratch(buf, &mut self.pair_scratch);
+        for ((oa, ob), c) in outa.iter_mut().zip(outb.iter_mut()).zip(buf.iter()) {
+            *oa = c.re;
+            *ob = c.im;
+        }
     }
 
     /// The analysis window.
@@ -169,6 +224,49 @@ impl Framer {
         self.buf.clear();
     }
 
+    /// Like [`Framer::push`], but frames come two at a time: `f(index,
+    /// span)` gets frames `index` and `index + 1` as one span of
+    /// `WIN + HOP` samples (the second frame starts `HOP` in), for
+    /// [`Stft::power_pair`]. A frame is held back until its partner
+    /// arrives, so pairs are always (even, odd) whatever the chunking.
+    /// Use one style per framer.
+    pub fn push_pairs(&mut self, samples: &[f32], mut f: impl FnMut(i64, &[f32])) {
+        self.buf.extend_from_slice(samples);
+        self.pushed += samples.len() as u64;
+        let hop = HOP as usize;
+        let mut start = 0;
+        while self.buf.len() - start >= WIN + hop {
+            f(self.next, &self.buf[start..start + WIN + hop]);
+            self.next += 2;
+            start += 2 * hop;
+        }
+        self.buf.drain(..start);
+    }
+
+    /// Ends a [`Framer::push_pairs`] stream: the remaining frames in
+    /// pairs as `f(index, span, count)`, the last one alone (`count` 1,
+    /// its partner all padding) when their number is odd.
+    pub fn finish_pairs(&mut self, mut f: impl FnMut(i64, &[f32], usize)) {
+        let total = self.pushed.div_ceil(HOP as u64) as i64;
+        if self.next >= total {
+            return;
+        }
+        let hop = HOP as usize;
+        let left = (total - self.next) as usize;
+        let need = left.div_ceil(2) * 2 * hop - hop + WIN;
+        if self.buf.len() < need {
+            self.buf.resize(need, 0.0);
+        }
+        let mut start = 0;
+        while self.next < total {
+            let count = ((total - self.next) as usize).min(2);
+            f(self.next, &self.buf[start..start + WIN + hop], count);
+            self.next += count as i64;
+            start += 2 * hop;
+        }
+        self.buf.clear();
+    }
+
     fn drain(&mut self, f: &mut impl FnMut(i64, &[f32])) {
         let hop = HOP as usize;
         let mut start = 0;
@@ -237,5 +335,85 @@ mod tests {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(i, _)| i);
         assert_eq!(peak, Some(32));
+    }
+
+    fn noise(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 33) as f32 / (1u64 << 31) as f32 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn paired_powers_match_single_frame_powers() {
+        let mut stft = Stft::new();
+        // One loud frame beside a faint one: the faint one's spectrum must
+        // not drown in the loud one's rounding.
+        let a = noise(WIN, 1);
+        let b: Vec<f32> = noise(WIN, 2).iter().map(|x| x * 1e-3).collect();
+        let (mut pa, mut pb) = (vec![0.0; BINS], vec![0.0; BINS]);
+        stft.power_pair(&a, &b, &mut pa, &mut pb);
+        for (frame, paired) in [(&a, &pa), (&b, &pb)] {
+            let mut single = vec![0.0; BINS];
+            stft.power(frame, &mut single);
+            let top = single.iter().fold(0f32, |m, &x| m.max(x));
+            for (k, (&x, &y)) in single.iter().zip(paired.iter()).enumerate() {
+                assert!((x - y).abs() <= 1e-4 * top, "bin {k}: {x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn paired_inverse_is_the_autocorrelation_of_each_band() {
+        // A cosine at bin 10 of the half-size transform has the power
+        // spectrum δ(k − 10) + δ(k + 10); its inverse is 2·cos(2π·10·n/256).
+        let mut stft = Stft::new();
+        let mut a = vec![0.0; HALF / 2 + 1];
+        let mut b = vec![0.0; HALF / 2 + 1];
+        a[10] = 1.0;
+        b[3] = 2.0;
+        b[0] = 1.0;
+        let (mut ra, mut rb) = (vec![0.0; 40], vec![0.0; 40]);
+        stft.inverse_half_pair(&a, &b, &mut ra, &mut rb);
+        for n in 0..40 {
+            let t = 2.0 * std::f32::consts::PI * n as f32 / HALF as f32;
+            let want_a = 2.0 * (10.0 * t).cos();
+            let want_b = 1.0 + 4.0 * (3.0 * t).cos();
+            assert!((ra[n] - want_a).abs() < 1e-4, "a lag {n}: {}", ra[n]);
+            assert!((rb[n] - want_b).abs() < 1e-4, "b lag {n}: {}", rb[n]);
+        }
+    }
+
+    #[test]
+    fn paired_framing_gives_the_single_frames_whatever_the_chunking() {
+        for n in [0usize, 1, 159, 160, 161, 320, 999, 16_000] {
+            let samples = noise(n, 5);
+            let mut want = Vec::new();
+            let mut single = Framer::new();
+            single.push(&samples, |i, f| want.push((i, f.to_vec())));
+            single.finish(|i, f| want.push((i, f.to_vec())));
+            for chunk in [1usize, 77, 160, 4096] {
+                let mut got = Vec::new();
+                let mut paired = Framer::new();
+                let hop = HOP as usize;
+                let mut take = |i: i64, span: &[f32], count: usize| {
+                    assert_eq!(span.len(), WIN + hop);
+                    assert_eq!(i % 2, 0, "pairs start on even frames");
+                    for k in 0..count {
+                        got.push((i + k as i64, span[k * hop..k * hop + WIN].to_vec()));
+                    }
+                };
+                for c in samples.chunks(chunk) {
+                    paired.push_pairs(c, |i, span| take(i, span, 2));
+                }
+                paired.finish_pairs(&mut take);
+                assert_eq!(got, want, "n = {n}, chunk = {chunk}");
+            }
+        }
     }
 }
