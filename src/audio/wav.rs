@@ -1,5 +1,12 @@
-//! WAV: a header check of our own, then `hound` for PCM and float samples and
-//! a table decoder for G.711 μ-law and A-law.
+//! WAV: a header check of our own, then a direct decoder for 16-bit PCM and
+//! G.711 μ-law and A-law, and `hound` for the other PCM and float layouts.
+//!
+//! Why 16-bit PCM does not go through `hound`: its sample iterator costs
+//! about 100 instructions per sample, more than the whole frame analysis of
+//! that sample (callgrind, `hearken analyze` on a 16 kHz stereo call: 278 M
+//! of 494 M instructions). Most call recordings are 16-bit PCM, and the
+//! header has already been parsed and checked here, so the samples are read
+//! as bytes in blocks and converted in one pass.
 //!
 //! The header is parsed here before any reader sees it so that every failure
 //! has a precise one-line cause ("the header declares 0 channels", "truncated
@@ -193,8 +200,11 @@ fn parse_fmt(
 pub fn open(path: &Path) -> Result<Box<dyn AudioSource>, AudioError> {
     let header = read_header(path)?;
     let source: Box<dyn AudioSource> = match header.format_tag {
+        TAG_PCM if header.bits_per_sample == 16 && header.block_align == 2 * header.channels => {
+            Box::new(RawSource::open(path, header)?)
+        }
         TAG_PCM | TAG_FLOAT => Box::new(HoundSource::open(path, header)?),
-        TAG_MULAW | TAG_ALAW => Box::new(G711Source::open(path, header)?),
+        TAG_MULAW | TAG_ALAW => Box::new(RawSource::open(path, header)?),
         tag => {
             return Err(AudioError::UnsupportedCodec(format!(
                 "WAV format tag 0x{tag:04X} ({}); hearken reads PCM, IEEE float, μ-law and A-law",
@@ -314,80 +324,119 @@ impl AudioSource for HoundSource {
     }
 }
 
-/// G.711 μ-law / A-law WAV, decoded through a 256-entry table.
-struct G711Source {
+/// How the bytes of a [`RawSource`] become samples.
+enum RawCodec {
+    /// One byte per sample through a 256-entry table (G.711).
+    Table(Box<[f32; 256]>),
+    /// Two bytes per sample, signed little-endian PCM.
+    Pcm16,
+}
+
+impl RawCodec {
+    fn bytes_per_sample(&self) -> usize {
+        match self {
+            RawCodec::Table(_) => 1,
+            RawCodec::Pcm16 => 2,
+        }
+    }
+}
+
+/// 16-bit PCM and G.711 μ-law / A-law WAV, read as bytes in blocks from the
+/// data offset our own header parser found.
+struct RawSource {
     info: SourceInfo,
     reader: BufReader<File>,
-    table: [f32; 256],
+    codec: RawCodec,
+    /// Bytes of whole frames left to read.
     remaining: u64,
     bytes: Vec<u8>,
+    samples: Vec<f32>,
     warnings: Vec<String>,
 }
 
-impl G711Source {
-    fn open(path: &Path, header: WavHeader) -> Result<G711Source, AudioError> {
-        let mulaw = header.format_tag == TAG_MULAW;
-        if header.bits_per_sample != 8 || header.block_align != header.channels {
-            return Err(AudioError::Malformed(format!(
-                "G.711 with {} bits per sample and {}-byte frames for {} channels",
-                header.bits_per_sample, header.block_align, header.channels
-            )));
-        }
-        let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
-        reader.seek(SeekFrom::Start(header.data_offset))?;
-        let mut table = [0f32; 256];
-        for (i, v) in table.iter_mut().enumerate() {
-            let lin = if mulaw {
-                mulaw_to_linear(i as u8)
-            } else {
-                alaw_to_linear(i as u8)
-            };
-            *v = f32::from(lin) / 32768.0;
-        }
-        Ok(G711Source {
-            info: SourceInfo {
-                format: if mulaw {
+impl RawSource {
+    fn open(path: &Path, header: WavHeader) -> Result<RawSource, AudioError> {
+        let (codec, format) = match header.format_tag {
+            TAG_MULAW | TAG_ALAW => {
+                let mulaw = header.format_tag == TAG_MULAW;
+                if header.bits_per_sample != 8 || header.block_align != header.channels {
+                    return Err(AudioError::Malformed(format!(
+                        "G.711 with {} bits per sample and {}-byte frames for {} channels",
+                        header.bits_per_sample, header.block_align, header.channels
+                    )));
+                }
+                let mut table = Box::new([0f32; 256]);
+                for (i, v) in table.iter_mut().enumerate() {
+                    let lin = if mulaw {
+                        mulaw_to_linear(i as u8)
+                    } else {
+                        alaw_to_linear(i as u8)
+                    };
+                    *v = f32::from(lin) / 32768.0;
+                }
+                let format = if mulaw {
                     Format::WavMulaw
                 } else {
                     Format::WavAlaw
-                },
+                };
+                (RawCodec::Table(table), format)
+            }
+            _ => (RawCodec::Pcm16, Format::WavPcm(16)),
+        };
+        let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
+        reader.seek(SeekFrom::Start(header.data_offset))?;
+        Ok(RawSource {
+            info: SourceInfo {
+                format,
                 sample_rate: header.sample_rate,
                 channels: usize::from(header.channels),
                 frames: Some(header.frames()),
             },
             reader,
-            table,
+            codec,
             remaining: header.data_len,
             bytes: Vec::new(),
+            samples: Vec::new(),
             warnings: header.truncation_warning().into_iter().collect(),
         })
     }
 }
 
-impl AudioSource for G711Source {
+impl AudioSource for RawSource {
     fn info(&self) -> &SourceInfo {
         &self.info
     }
 
     fn read(&mut self, out: &mut [Vec<f32>], max_frames: usize) -> Result<usize, AudioError> {
         let nch = self.info.channels;
-        let want = (max_frames as u64 * nch as u64).min(self.remaining) as usize;
+        let frame_bytes = nch * self.codec.bytes_per_sample();
+        let want = (max_frames as u64 * frame_bytes as u64).min(self.remaining) as usize;
         self.bytes.resize(want, 0);
         let got = super::read_up_to(&mut self.reader, &mut self.bytes)?;
-        let frames = got / nch;
-        self.remaining -= (frames * nch) as u64;
+        let frames = got / frame_bytes;
+        self.remaining -= (frames * frame_bytes) as u64;
         if got < want {
             // The file shrank since the header was read; stop here.
             self.remaining = 0;
         }
-        for (c, dst) in out.iter_mut().enumerate().take(nch) {
-            dst.extend(
-                self.bytes[..frames * nch]
-                    .iter()
-                    .skip(c)
-                    .step_by(nch)
-                    .map(|&b| self.table[usize::from(b)]),
-            );
+        let bytes = &self.bytes[..frames * frame_bytes];
+        self.samples.clear();
+        match &self.codec {
+            RawCodec::Table(table) => self
+                .samples
+                .extend(bytes.iter().map(|&b| table[usize::from(b)])),
+            RawCodec::Pcm16 => self.samples.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) * (1.0 / 32768.0)),
+            ),
+        }
+        if nch == 1 {
+            out[0].extend_from_slice(&self.samples);
+        } else {
+            for (c, dst) in out.iter_mut().enumerate().take(nch) {
+                dst.extend(self.samples.iter().skip(c).step_by(nch));
+            }
         }
         Ok(frames)
     }
@@ -493,6 +542,41 @@ mod tests {
         assert_eq!(ch.len(), 2);
         assert!((ch[0][1] - 2000.0 / 32768.0).abs() < 1e-7);
         assert!((ch[1][0] + 1000.0 / 32768.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn pcm16_reads_exactly_what_hound_reads() {
+        // The direct 16-bit path must give hound's samples bit for bit,
+        // extremes included, for any channel count and block size.
+        let dir = tempfile::tempdir().unwrap();
+        let values: Vec<i16> = (0..3001)
+            .map(|i: i32| match i % 7 {
+                0 => i16::MIN,
+                1 => i16::MAX,
+                _ => ((i * 7919) % 65536 - 32768) as i16,
+            })
+            .collect();
+        for channels in [1u16, 2, 3] {
+            let frames = values.len() / usize::from(channels);
+            let n = frames * usize::from(channels);
+            let mut bytes = canonical_header(1, channels, 8000, 16, (n * 2) as u32);
+            for s in &values[..n] {
+                bytes.extend_from_slice(&s.to_le_bytes());
+            }
+            let p = write(&dir, &format!("c{channels}.wav"), &bytes);
+            let mut src = open(&p).unwrap();
+            let mut ours = vec![Vec::new(); usize::from(channels)];
+            while src.read(&mut ours, 333).unwrap() > 0 {}
+            let mut hound = hound::WavReader::open(&p).unwrap();
+            let theirs: Vec<f32> = hound
+                .samples::<i32>()
+                .map(|s| s.unwrap() as f32 * (1.0 / 32768.0))
+                .collect();
+            for (i, want) in theirs.iter().enumerate() {
+                let got = ours[i % usize::from(channels)][i / usize::from(channels)];
+                assert_eq!(got.to_bits(), want.to_bits(), "sample {i}, {channels} ch");
+            }
+        }
     }
 
     #[test]
