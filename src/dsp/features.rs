@@ -285,12 +285,12 @@ impl Analysis<'_> {
 
         let mut lin = [0f32; N_BANDS];
         for (b, &(lo, hi)) in self.band_edges.iter().enumerate() {
-            lin[b] = power[lo..hi].iter().sum::<f32>() * self.power_scale;
+            lin[b] = sum(&power[lo..hi]) * self.power_scale;
             f.bands[b] = db(lin[b]);
         }
 
         let (lo, hi) = self.speech_bins;
-        let total: f32 = power[lo..hi].iter().sum::<f32>() * self.power_scale;
+        let total: f32 = sum(&power[lo..hi]) * self.power_scale;
         f.speech_db = db(total);
         if total < 1e-11 {
             return (f, false); // digital silence: nothing else to learn
@@ -377,9 +377,36 @@ fn cell_level_db(frame: &[f32]) -> f32 {
     let hop = HOP as usize;
     let start = (WIN - hop) / 2;
     let cell = &frame[start..start + hop];
-    let mean = cell.iter().sum::<f32>() / hop as f32;
-    let ms = cell.iter().map(|&x| (x - mean) * (x - mean)).sum::<f32>() / hop as f32;
-    db(ms)
+    let mean = sum(cell) / hop as f32;
+    let mut acc = [0f32; 8];
+    let chunks = cell.chunks_exact(8);
+    for (i, &x) in chunks.remainder().iter().enumerate() {
+        acc[i] += (x - mean) * (x - mean);
+    }
+    for c in chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a += (x - mean) * (x - mean);
+        }
+    }
+    db(acc.iter().sum::<f32>() / hop as f32)
+}
+
+/// The sum of `x` in eight running sums: a plain `iter().sum()` must add in
+/// order, one add at a time, and the frame features sum a few hundred
+/// values per frame.
+#[inline]
+fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
+        *a += v;
+    }
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum()
 }
 
 #[cfg(test)]

@@ -102,9 +102,12 @@ impl Stft {
     /// operations per bin, `|A(k)|² = |Z(k) + Z*(N−k)|² / 4` and
     /// `|B(k)|² = |Z(k) − Z*(N−k)|² / 4`.
     pub fn power_pair(&mut self, a: &[f32], b: &[f32], pa: &mut [f32], pb: &mut [f32]) {
-        let (a, b) = (&a[..WIN], &b[..WIN]);
-        for (((dst, &x), &y), &w) in self.pair_buf.iter_mut().zip(a).zip(b).zip(&self.window) {
-            *dst = Complex::new(x * w, y * w);
+        // Fixed lengths let the compiler drop the bounds checks and
+        // vectorise the loop.
+        let (a, b, w) = (&a[..WIN], &b[..WIN], &self.window[..WIN]);
+        let buf = &mut self.pair_buf[..WIN];
+        for n in 0..WIN {
+            buf[n] = Complex::new(a[n] * w[n], b[n] * w[n]);
         }
         self.pair_fft
             .process_with_scratch(&mut self.pair_buf, &mut self.pair_scratch);
