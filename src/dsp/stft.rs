@@ -102,8 +102,6 @@ impl Stft {
     /// operations per bin, `|A(k)|² = |Z(k) + Z*(N−k)|² / 4` and
     /// `|B(k)|² = |Z(k) − Z*(N−k)|² / 4`.
     pub fn power_pair(&mut self, a: &[f32], b: &[f32], pa: &mut [f32], pb: &mut [f32]) {
-        // Fixed lengths let the compiler drop the bounds checks and
-        // vectorise the loop.
         let (a, b, w) = (&a[..WIN], &b[..WIN], &self.window[..WIN]);
         let buf = &mut self.pair_buf[..WIN];
         for n in 0..WIN {
@@ -113,11 +111,11 @@ impl Stft {
             .process_with_scratch(&mut self.pair_buf, &mut self.pair_scratch);
         let z = &self.pair_buf[..WIN];
         let (pa, pb) = (&mut pa[..BINS], &mut pb[..BINS]);
-        // Bin 0 pairs with itself; bin k with N − k, which runs down from
+        // Bin 0 pairs with itself (A(0) and B(0) are the real and the
+        // imaginary part of Z(0)); bin k with N − k, which runs down from
         // the top of the buffer to the Nyquist bin.
-        let (p, q) = (z[0], z[0]);
-        pa[0] = 0.25 * ((p.re + q.re).powi(2) + (p.im - q.im).powi(2));
-        pb[0] = 0.25 * ((p.re - q.re).powi(2) + (p.im + q.im).powi(2));
+        pa[0] = z[0].re * z[0].re;
+        pb[0] = z[0].im * z[0].im;
         let pairs = z[1..BINS].iter().zip(z[BINS - 1..].iter().rev());
         for ((pa, pb), (p, q)) in pa[1..].iter_mut().zip(&mut pb[1..]).zip(pairs) {
             let (sr, si) = (p.re + q.re, p.im - q.im);
@@ -139,8 +137,9 @@ impl Stft {
     /// part and `b`'s in its imaginary part, with no untangling pass.
     pub fn inverse_half_pair(&mut self, a: &[f32], b: &[f32], outa: &mut [f32], outb: &mut [f32]) {
         let n = HALF;
+        let (a, b) = (&a[..n / 2 + 1], &b[..n / 2 + 1]);
         let buf = &mut self.pair_buf[..n];
-        for (k, (&x, &y)) in a.iter().zip(b).take(n / 2 + 1).enumerate() {
+        for (k, (&x, &y)) in a.iter().zip(b).enumerate() {
             let c = Complex::new(x, y);
             buf[k] = c;
             if k > 0 && k < n / 2 {
