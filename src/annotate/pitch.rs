@@ -56,6 +56,7 @@
 
 use super::{AnnotateError, median_in_place};
 use crate::dsp::features::{FLOOR_DB, db};
+use crate::dsp::sums::{sum, sum_sq_about};
 use crate::time::{HOP, RATE};
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
@@ -774,36 +775,7 @@ fn decimate(src: &[f32], h: &[f32], dec: usize, out: &mut [f32], phase: &mut Vec
     }
 }
 
-/// `Σ a_i` over eight independent partial sums: a plain iterator sum is
-/// one sequential chain of dependent additions (floating-point addition is
-/// not reassociated by the compiler), eight chains vectorise.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
-fn sum(a: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, ra) = a.as_chunks::<8>();
-    for x in ca {
-        for l in 0..8 {
-            acc[l] += x[l];
-        }
-    }
-    acc.iter().sum::<f32>() + ra.iter().sum::<f32>()
-}
-
-/// `Σ (a_i − c)²` over eight independent partial sums.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
-fn sum_sq_about(a: &[f32], c: f32) -> f32 {
-    let mut acc = [0.0f32; 8];
-    let (ca, ra) = a.as_chunks::<8>();
-    for x in ca {
-        for l in 0..8 {
-            let d = x[l] - c;
-            acc[l] += d * d;
-        }
-    }
-    acc.iter().sum::<f32>() + ra.iter().map(|&x| (x - c) * (x - c)).sum::<f32>()
-}
-
-/// `Σ (a_i − b_i)²`, vectorised like [`sum`].
+/// `Σ (a_i − b_i)²`, vectorised like [`sum`](crate::dsp::sums::sum).
 #[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
 fn sq_diff(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];

@@ -22,6 +22,7 @@
 //!   loudness the annotations use.
 
 use super::stft::{BINS, Framer, HALF, Stft, WIN};
+use super::sums::{sum, sum_sq_about};
 use crate::time::{HOP, RATE};
 
 /// Number of analysis bands.
@@ -378,35 +379,7 @@ fn cell_level_db(frame: &[f32]) -> f32 {
     let start = (WIN - hop) / 2;
     let cell = &frame[start..start + hop];
     let mean = sum(cell) / hop as f32;
-    let mut acc = [0f32; 8];
-    let chunks = cell.chunks_exact(8);
-    for (i, &x) in chunks.remainder().iter().enumerate() {
-        acc[i] += (x - mean) * (x - mean);
-    }
-    for c in chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a += (x - mean) * (x - mean);
-        }
-    }
-    db(acc.iter().sum::<f32>() / hop as f32)
-}
-
-/// The sum of `x` in eight running sums: a plain `iter().sum()` must add in
-/// order, one add at a time, and the frame features sum a few hundred
-/// values per frame.
-#[inline]
-fn sum(x: &[f32]) -> f32 {
-    let mut acc = [0f32; 8];
-    let chunks = x.chunks_exact(8);
-    for (a, &v) in acc.iter_mut().zip(chunks.remainder()) {
-        *a += v;
-    }
-    for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
-            *a += v;
-        }
-    }
-    acc.iter().sum()
+    db(sum_sq_about(cell, mean) / hop as f32)
 }
 
 #[cfg(test)]

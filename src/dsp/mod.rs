@@ -1,6 +1,7 @@
 //! Signal processing on the 16 kHz analysis stream: short-time spectra on
 //! the 10 ms grid ([`stft`]) and the per-frame features every later stage
-//! reads ([`features`]).
+//! reads ([`features`]), and the vectorised sums both use ([`sums`]).
 
 pub mod features;
 pub mod stft;
+pub mod sums;

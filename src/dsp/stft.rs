@@ -102,27 +102,10 @@ impl Stft {
     /// operations per bin, `|A(k)|² = |Z(k) + Z*(N−k)|² / 4` and
     /// `|B(k)|² = |Z(k) − Z*(N−k)|² / 4`.
     pub fn power_pair(&mut self, a: &[f32], b: &[f32], pa: &mut [f32], pb: &mut [f32]) {
-        let (a, b, w) = (&a[..WIN], &b[..WIN], &self.window[..WIN]);
-        let buf = &mut self.pair_buf[..WIN];
-        for n in 0..WIN {
-            buf[n] = Complex::new(a[n] * w[n], b[n] * w[n]);
-        }
+        pack(&a[..WIN], &b[..WIN], &self.window, &mut self.pair_buf);
         self.pair_fft
             .process_with_scratch(&mut self.pair_buf, &mut self.pair_scratch);
-        let z = &self.pair_buf[..WIN];
-        let (pa, pb) = (&mut pa[..BINS], &mut pb[..BINS]);
-        // Bin 0 pairs with itself (A(0) and B(0) are the real and the
-        // imaginary part of Z(0)); bin k with N − k, which runs down from
-        // the top of the buffer to the Nyquist bin.
-        pa[0] = z[0].re * z[0].re;
-        pb[0] = z[0].im * z[0].im;
-        let pairs = z[1..BINS].iter().zip(z[BINS - 1..].iter().rev());
-        for ((pa, pb), (p, q)) in pa[1..].iter_mut().zip(&mut pb[1..]).zip(pairs) {
-            let (sr, si) = (p.re + q.re, p.im - q.im);
-            let (dr, di) = (p.re - q.re, p.im + q.im);
-            *pa = 0.25 * (sr * sr + si * si);
-            *pb = 0.25 * (dr * dr + di * di);
-        }
+        separate(&self.pair_buf, &mut pa[..BINS], &mut pb[..BINS]);
     }
 
     /// Inverse transforms of the lower halves of two real, even spectra
@@ -157,6 +140,35 @@ impl Stft {
     /// The analysis window.
     pub fn window(&self) -> &[f32] {
         &self.window
+    }
+}
+
+/// `buf[n] = (a[n]·w[n], b[n]·w[n])`: two windowed frames packed as one
+/// complex signal. (`multiversion`: the interleaving stores vectorise with
+/// AVX, not with the baseline target.)
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn pack(a: &[f32], b: &[f32], w: &[f32], buf: &mut [Complex<f32>]) {
+    for (((dst, &x), &y), &w) in buf.iter_mut().zip(a).zip(b).zip(w) {
+        *dst = Complex::new(x * w, y * w);
+    }
+}
+
+/// The powers of the two real frames packed in the spectrum `z` ([`WIN`]
+/// bins): `|A(k)|² = |Z(k) + Z*(N−k)|² / 4`, `|B(k)|² = |Z(k) − Z*(N−k)|² / 4`
+/// for the [`BINS`] bins of `pa` and `pb`.
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+avx"))]
+fn separate(z: &[Complex<f32>], pa: &mut [f32], pb: &mut [f32]) {
+    // Bin 0 pairs with itself (A(0) and B(0) are the real and the
+    // imaginary part of Z(0)); bin k with N − k, which runs down from the
+    // top of the buffer to the Nyquist bin.
+    pa[0] = z[0].re * z[0].re;
+    pb[0] = z[0].im * z[0].im;
+    let pairs = z[1..BINS].iter().zip(z[BINS - 1..WIN].iter().rev());
+    for ((pa, pb), (p, q)) in pa[1..].iter_mut().zip(&mut pb[1..]).zip(pairs) {
+        let (sr, si) = (p.re + q.re, p.im - q.im);
+        let (dr, di) = (p.re - q.re, p.im + q.im);
+        *pa = 0.25 * (sr * sr + si * si);
+        *pb = 0.25 * (dr * dr + di * di);
     }
 }
 
