@@ -385,6 +385,7 @@ fn cell_level_db(frame: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::test_signals::noise;
 
     fn analyse(samples: &[f32]) -> Vec<FrameFeatures> {
         let mut fx = FeatureExtractor::new();
@@ -392,18 +393,6 @@ mod tests {
         fx.push(samples, &mut out);
         fx.finish(&mut out);
         out
-    }
-
-    fn noise(n: usize, amp: f32, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 2.0 * amp
-            })
-            .collect()
     }
 
     #[test]

@@ -5,3 +5,5 @@
 pub mod features;
 pub mod stft;
 pub mod sums;
+#[cfg(test)]
+pub(crate) mod test_signals;

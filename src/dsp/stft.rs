@@ -296,6 +296,7 @@ impl Framer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dsp::test_signals::noise;
 
     #[test]
     fn framer_emits_one_frame_per_started_cell() {
@@ -351,25 +352,13 @@ mod tests {
         assert_eq!(peak, Some(32));
     }
 
-    fn noise(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (s >> 33) as f32 / (1u64 << 31) as f32 - 0.5
-            })
-            .collect()
-    }
-
     #[test]
     fn paired_powers_match_single_frame_powers() {
         let mut stft = Stft::new();
         // One loud frame beside a faint one: the faint one's spectrum must
         // not drown in the loud one's rounding.
-        let a = noise(WIN, 1);
-        let b: Vec<f32> = noise(WIN, 2).iter().map(|x| x * 1e-3).collect();
+        let a = noise(WIN, 0.5, 1);
+        let b: Vec<f32> = noise(WIN, 0.5, 2).iter().map(|x| x * 1e-3).collect();
         let (mut pa, mut pb) = (vec![0.0; BINS], vec![0.0; BINS]);
         stft.power_pair(&a, &b, &mut pa, &mut pb);
         for (frame, paired) in [(&a, &pa), (&b, &pb)] {
@@ -406,7 +395,7 @@ mod tests {
     #[test]
     fn paired_framing_gives_the_single_frames_whatever_the_chunking() {
         for n in [0usize, 1, 159, 160, 161, 320, 999, 16_000] {
-            let samples = noise(n, 5);
+            let samples = noise(n, 0.5, 5);
             let mut want = Vec::new();
             let mut single = Framer::new();
             single.push(&samples, |i, f| want.push((i, f.to_vec())));

@@ -916,6 +916,7 @@ pub fn frame_time(index: i64) -> Time {
 mod tests {
     use super::*;
     use crate::dsp::features::FeatureExtractor;
+    use crate::dsp::test_signals::noise;
 
     fn features(samples: &[f32]) -> Vec<FrameFeatures> {
         let mut fx = FeatureExtractor::new();
@@ -946,18 +947,6 @@ mod tests {
             *out = v * amp;
         }
         y
-    }
-
-    fn noise(n: usize, amp: f32, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 33) as f32 / (1u64 << 31) as f32 - 0.5) * 2.0 * amp
-            })
-            .collect()
     }
 
     #[test]
