@@ -381,7 +381,17 @@ impl RawSource {
                 };
                 (RawCodec::Table(table), format)
             }
-            _ => (RawCodec::Pcm16, Format::WavPcm(16)),
+            TAG_PCM
+                if header.bits_per_sample == 16 && header.block_align == 2 * header.channels =>
+            {
+                (RawCodec::Pcm16, Format::WavPcm(16))
+            }
+            tag => {
+                return Err(AudioError::UnsupportedCodec(format!(
+                    "format tag 0x{tag:04X} with {}-bit samples read as raw bytes",
+                    header.bits_per_sample
+                )));
+            }
         };
         let mut reader = BufReader::with_capacity(1 << 16, File::open(path)?);
         reader.seek(SeekFrom::Start(header.data_offset))?;
