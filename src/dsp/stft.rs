@@ -212,7 +212,7 @@ impl Framer {
     pub fn push(&mut self, samples: &[f32], mut f: impl FnMut(i64, &[f32])) {
         self.buf.extend_from_slice(samples);
         self.pushed += samples.len() as u64;
-        self.drain(&mut f);
+        self.drain(1, &mut f);
     }
 
     /// Completes the last partial cell with zeros and emits the remaining
@@ -247,14 +247,7 @@ impl Framer {
     pub fn push_pairs(&mut self, samples: &[f32], mut f: impl FnMut(i64, &[f32])) {
         self.buf.extend_from_slice(samples);
         self.pushed += samples.len() as u64;
-        let hop = HOP as usize;
-        let mut start = 0;
-        while self.buf.len() - start >= WIN + hop {
-            f(self.next, &self.buf[start..start + WIN + hop]);
-            self.next += 2;
-            start += 2 * hop;
-        }
-        self.buf.drain(..start);
+        self.drain(2, &mut f);
     }
 
     /// Ends a [`Framer::push_pairs`] stream: the remaining frames in
@@ -281,13 +274,17 @@ impl Framer {
         self.buf.clear();
     }
 
-    fn drain(&mut self, f: &mut impl FnMut(i64, &[f32])) {
+    /// Emits every complete group of `frames` consecutive frames as one
+    /// span (`WIN + (frames − 1)·HOP` samples) and drops the samples no
+    /// later frame needs.
+    fn drain(&mut self, frames: usize, f: &mut impl FnMut(i64, &[f32])) {
         let hop = HOP as usize;
+        let span = WIN + (frames - 1) * hop;
         let mut start = 0;
-        while self.buf.len() - start >= WIN {
-            f(self.next, &self.buf[start..start + WIN]);
-            self.next += 1;
-            start += hop;
+        while self.buf.len() - start >= span {
+            f(self.next, &self.buf[start..start + span]);
+            self.next += frames as i64;
+            start += frames * hop;
         }
         self.buf.drain(..start);
     }
