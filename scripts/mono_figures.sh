@@ -3,7 +3,8 @@
 # stereo calls with the same binary, then scores both against the same
 # references, pooled per group of calls:
 #   wide = calls sampled at >= 16 kHz, 8k = calls at 8 kHz,
-#   tel  = calls with a telephone codec (mu-law, A-law, 8-bit PCM), all = every call.
+#   tel  = calls with a telephone codec (mu-law, A-law, 8-bit PCM), all = every call,
+#   sure = calls whose mono report does not mark the speaker split uncertain.
 # DER has a 0.25 s collar and scores overlapped speech (hearken eval's default).
 #
 # Usage: scripts/mono_figures.sh DEVSET [--config FILE] [--keep DIR]
@@ -60,3 +61,11 @@ group wide '$3 >= 16000'
 group 8k '$3 < 16000'
 group tel '$4 == "ulaw" || $4 == "alaw" || $4 == "pcm8"'
 group all '1'
+# The calls whose mono split hearken did not mark uncertain (diarization.uncertain).
+sure=$(python3 -c '
+import json, pathlib, sys
+for p in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    if not json.loads(p.read_text()).get("diarization", {}).get("uncertain"):
+        print(p.stem)
+' "$work/mono" | tr '\n' ' ')
+group sure "index(\" $sure \", \" \" \$1 \" \") > 0"

@@ -406,6 +406,14 @@ pub fn analyze_source<'t>(
     if diarization.is_some() {
         report.speakers.iter_mut().for_each(|s| s.diarized = true);
     }
+    if let Some(d) = diarization.as_ref().filter(|d| d.uncertain) {
+        report.warnings.push(format!(
+            "speaker split uncertain: the voices' median pitches are {:.2} octave apart \
+             (under diarize.min_pitch_gap = {}); per-speaker figures may be wrong",
+            d.pitch_gap_octaves.unwrap_or(0.0),
+            config.diarize.min_pitch_gap
+        ));
+    }
     report.diarization = diarization;
     if setup.annotate {
         crate::annotate::call::annotate(
@@ -444,6 +452,7 @@ fn apply_diarization(
     let mono = det.speech.support();
     let d = Diarized {
         speech: d.speech.iter().map(|t| t.intersection(&mono)).collect(),
+        pitch_gap: d.pitch_gap,
     };
     let gap = Time::from_secs(config.conversation.utterance_gap_s);
     let split = transcript
@@ -456,10 +465,17 @@ fn apply_diarization(
     };
     det.speakers = applied.speakers;
     det.speech = applied.speech;
+    let uncertain = d
+        .pitch_gap
+        .is_some_and(|g| g < config.diarize.min_pitch_gap);
     report::DiarizationOut {
         speakers: det.speakers.len(),
         agent_rule: applied.rule.map(|r| r.name().to_string()),
         overlap_s: crate::time::round_ms(d.overlap().total().secs()),
+        pitch_gap_octaves: d
+            .pitch_gap
+            .map(|g| (f64::from(g) * 1000.0).round() / 1000.0),
+        uncertain,
     }
 }
 

@@ -20,6 +20,58 @@ fn mono_reference(dir: &Path) {
     }
 }
 
+/// One voice (the demo call's agent channel alone) split into two
+/// "speakers": the halves share a pitch, so the report marks the split
+/// uncertain and warns, as it does for the development calls of two men
+/// that the per-call models split on something other than the voice.
+#[test]
+fn one_voice_split_in_two_is_marked_uncertain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reader = hound::WavReader::open(sample("demo-call.wav")).unwrap();
+    let spec = reader.spec();
+    let agent: Vec<i16> = reader
+        .samples::<i16>()
+        .step_by(usize::from(spec.channels))
+        .map(Result::unwrap)
+        .collect();
+    let path = dir.path().join("agent-only.wav");
+    let mut w = hound::WavWriter::create(
+        &path,
+        hound::WavSpec {
+            channels: 1,
+            ..spec
+        },
+    )
+    .unwrap();
+    agent.iter().for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = hearken_os(&[
+        "analyze".as_ref(),
+        "--no-transcribe".as_ref(),
+        "--quiet".as_ref(),
+        "--out".as_ref(),
+        out_dir.as_os_str(),
+        path.as_os_str(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = out_dir.join("agent-only.json");
+    let report = validate_report(&json);
+    assert_eq!(report["diarization"]["uncertain"], true, "{report}");
+    let gap = report["diarization"]["pitch_gap_octaves"].as_f64().unwrap();
+    assert!(gap < 0.2, "pitch gap {gap}");
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.starts_with("speaker split uncertain")),
+        "{report}"
+    );
+}
+
 #[test]
 fn demo_mono_is_diarized_within_the_der_bound() {
     let out_dir = tempfile::tempdir().unwrap();
@@ -38,7 +90,9 @@ fn demo_mono_is_diarized_within_the_der_bound() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    validate_report(&out_dir.path().join("demo-mono.json"));
+    let report = validate_report(&out_dir.path().join("demo-mono.json"));
+    // A woman and a man: their median pitches are ~0.8 octave apart.
+    assert_eq!(report["diarization"]["uncertain"], false, "{report}");
     let pooled = eval_pooled(&[
         "--ref".as_ref(),
         ref_dir.path().as_os_str(),

@@ -251,6 +251,7 @@ mod tests {
     fn two_speakers_are_named_by_the_first_speaker_rule_or_a_greeting() {
         let d = Diarized {
             speech: vec![tl(&[(0.0, 1.0)]), tl(&[(1.5, 3.0)])],
+            pitch_gap: None,
         };
         let cfg = DiarizeConfig::default();
         let (a, order) = name_speakers(&d, None, &cfg);
@@ -289,6 +290,7 @@ mod tests {
         assert_eq!(r.utterances[1].0, 0, "the greeting is the agent's (0)");
         let three = Diarized {
             speech: vec![Timeline::new(); 3],
+            pitch_gap: None,
         };
         let (a, _) = name_speakers(&three, None, &cfg);
         let ids: Vec<&str> = a.speakers.iter().map(|s| s.id.as_str()).collect();

@@ -93,6 +93,10 @@ pub fn frame_pitch_code(f: &crate::dsp::features::FrameFeatures) -> u8 {
 /// Fewest voiced frames for a chunk's median pitch to count in grouping.
 const MIN_CHUNK_VOICED: usize = 10;
 
+/// Voiced frames a speaker needs for its median pitch to count in
+/// [`Labels::pitch_gap`] (half a second).
+const MIN_GAP_VOICED: usize = 50;
+
 /// Most speakers (labels are bit masks in a byte).
 pub const MAX_SPEAKERS: usize = 8;
 
@@ -153,6 +157,12 @@ pub struct DiarizeConfig {
     /// Similarity two chunks lose per octave between their median pitches
     /// when they are grouped (similarities are cosines, -1 to 1).
     pub pitch_cluster_weight: f32,
+    /// When the speakers' median pitches are closer than this, octaves,
+    /// the split is reported as uncertain: on the development calls every
+    /// badly split call had two voices within 0.18 octave of each other,
+    /// and the per-call models then split one voice on something else
+    /// (`docs/mono.md`). 0 never warns.
+    pub min_pitch_gap: f32,
 }
 
 impl Default for DiarizeConfig {
@@ -181,6 +191,7 @@ impl Default for DiarizeConfig {
             overlap_relevance: 16.0,
             pitch_weight: 1.0,
             pitch_cluster_weight: 0.35,
+            min_pitch_gap: 0.2,
         }
     }
 }
@@ -247,6 +258,7 @@ impl DiarizeConfig {
             ("overlap_penalty", self.overlap_penalty),
             ("pitch_weight", self.pitch_weight),
             ("pitch_cluster_weight", self.pitch_cluster_weight),
+            ("min_pitch_gap", self.min_pitch_gap),
         ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return bad(name, v.to_string(), "0 or more");
@@ -359,6 +371,11 @@ pub struct Labels {
     /// Per frame (row of [`SpeechFrames`]): bit `k` set when speaker `k`
     /// speaks. Speakers are numbered in order of appearance.
     pub bits: Vec<u8>,
+    /// The smallest gap between two speakers' median pitches, octaves
+    /// (`None` when fewer than two speakers have enough voiced frames).
+    /// A small gap warns that the split may not follow the voices; see
+    /// [`DiarizeConfig::min_pitch_gap`].
+    pub pitch_gap: Option<f32>,
 }
 
 /// The call's features, computed stretch by stretch on demand.
@@ -427,6 +444,7 @@ pub fn diarize_traced(
         return Labels {
             speakers: k,
             bits: vec![1; n],
+            pitch_gap: None,
         };
     }
     let feats = Features::new(frames);
@@ -532,6 +550,9 @@ pub fn diarize_traced(
         trace("resegmented", &as_bits(&label));
     }
 
+    // Measured before the overlap pass, on the frames of one voice each.
+    let pitch_gap = smallest_pitch_gap(frames, &label, k);
+
     // Overlap: both voices at once.
     let mut bits: Vec<u8> = label.iter().map(|&l| 1u8 << l.min(7)).collect();
     if cfg.overlap {
@@ -612,7 +633,29 @@ pub fn diarize_traced(
     Labels {
         speakers: k,
         bits: in_order_of_appearance(&bits, k),
+        pitch_gap,
     }
+}
+
+/// The smallest gap, in octaves, between the median pitches of two
+/// speakers of `label` (speaker index per frame) that have at least
+/// [`MIN_GAP_VOICED`] voiced frames each.
+fn smallest_pitch_gap(frames: &SpeechFrames, label: &[u8], k: usize) -> Option<f32> {
+    let mut h = vec![pitch::Histogram::default(); k];
+    for (r, &l) in label.iter().enumerate() {
+        if let Some(h) = h.get_mut(usize::from(l)) {
+            h.add(frames.pitch(r));
+        }
+    }
+    let medians: Vec<f32> = h.iter().filter_map(|h| h.median(MIN_GAP_VOICED)).collect();
+    let mut gap: Option<f32> = None;
+    for (i, a) in medians.iter().enumerate() {
+        for b in &medians[i + 1..] {
+            let d = (a - b).abs();
+            gap = Some(gap.map_or(d, |g| g.min(d)));
+        }
+    }
+    gap
 }
 
 /// Viterbi decoding of every speech run, with its buffers kept from one

@@ -24,6 +24,9 @@ use std::sync::Mutex;
 pub struct Diarized {
     /// Speech of each speaker, speakers in order of appearance.
     pub speech: Vec<Timeline>,
+    /// The smallest gap between two speakers' median pitches, octaves
+    /// ([`Labels::pitch_gap`]).
+    pub pitch_gap: Option<f32>,
 }
 
 impl Diarized {
@@ -234,6 +237,7 @@ impl Tap for DiarizeTap<'_> {
         let labels = diarize(&self.frames, &self.cfg);
         let result = Diarized {
             speech: self.timelines(&labels),
+            pitch_gap: labels.pitch_gap,
         };
         if let Ok(mut slot) = self.out.lock() {
             *slot = Some(Ok(result));

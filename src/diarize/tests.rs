@@ -88,10 +88,42 @@ fn voices_that_differ_only_in_pitch_are_told_apart() {
     };
     let share = right(&DiarizeConfig::default());
     assert!(share > 0.9, "{share:.3} of frames right");
+    // An octave apart: far from the uncertain zone.
+    let gap = diarize(&frames, &DiarizeConfig::default()).pitch_gap;
+    assert!(gap.is_some_and(|g| (g - 1.0).abs() < 0.1), "{gap:?}");
     let without = DiarizeConfig {
         pitch_weight: 0.0,
         pitch_cluster_weight: 0.0,
         ..DiarizeConfig::default()
     };
     assert!(right(&without) < 0.8, "pitch made the difference");
+}
+
+/// The gap behind `diarization.uncertain`: the closest two speakers'
+/// median pitches, counting only speakers with enough voiced frames.
+#[test]
+fn the_pitch_gap_is_that_of_the_closest_two_voiced_speakers() {
+    let mut frames = SpeechFrames::new();
+    for i in 0..400 {
+        frames.push(i, &[100; N_MEL]);
+    }
+    // Speakers 0, 1, 2 at 110, 220 and 123.5 Hz (a sixth of an octave
+    // above speaker 0); speaker 3 never voiced.
+    let hz = [110.0f32, 220.0, 123.5];
+    let code: Vec<u8> = (0..400)
+        .map(|i| hz.get(i / 100).map_or(0, |&f| pitch::pitch_code(f)))
+        .collect();
+    frames.set_pitch(|i| code.get(i as usize).copied().unwrap_or(0));
+    let label: Vec<u8> = (0..400).map(|i| (i / 100) as u8).collect();
+    let gap = smallest_pitch_gap(&frames, &label, 4).unwrap();
+    assert!((gap - 1.0 / 6.0).abs() < 0.03, "{gap}");
+    // Only one speaker voiced (the rest unlabelled): no gap to tell.
+    let label: Vec<u8> = (0..400)
+        .map(|i| match i {
+            0..100 => 0,
+            300.. => 3,
+            _ => u8::MAX,
+        })
+        .collect();
+    assert_eq!(smallest_pitch_gap(&frames, &label, 4), None);
 }

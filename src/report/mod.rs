@@ -124,6 +124,15 @@ pub struct DiarizationOut {
     pub agent_rule: Option<String>,
     /// Speech attributed to two speakers at once, s.
     pub overlap_s: f64,
+    /// The smallest gap between two speakers' median pitches, octaves
+    /// (absent when a speaker has too little voiced speech to tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitch_gap_octaves: Option<f64>,
+    /// The split may not follow the voices: the gap is under
+    /// `diarize.min_pitch_gap`. Per-speaker figures (talk share,
+    /// interruptions) of such calls are unreliable; a warning says so.
+    #[serde(default)]
+    pub uncertain: bool,
 }
 
 /// One entry of `interruptions`.
