@@ -34,7 +34,9 @@ fn one_voice_split_in_two_is_marked_uncertain() {
         .step_by(usize::from(spec.channels))
         .map(Result::unwrap)
         .collect();
-    let path = dir.path().join("agent-only.wav");
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let path = input.join("agent-only.wav");
     let mut w = hound::WavWriter::create(
         &path,
         hound::WavSpec {
@@ -52,7 +54,7 @@ fn one_voice_split_in_two_is_marked_uncertain() {
         "--quiet".as_ref(),
         "--out".as_ref(),
         out_dir.as_os_str(),
-        path.as_os_str(),
+        input.as_os_str(),
     ]);
     assert!(
         out.status.success(),
@@ -70,6 +72,13 @@ fn one_voice_split_in_two_is_marked_uncertain() {
             .is_some_and(|w| w.starts_with("speaker split uncertain")),
         "{report}"
     );
+    // The batch summary has a column for it.
+    let summary = fs::read_to_string(out_dir.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row = lines.next().unwrap();
+    assert_eq!(header.last(), Some(&"speaker_split_uncertain"));
+    assert!(row.ends_with(",true"), "{row}");
 }
 
 #[test]

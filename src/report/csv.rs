@@ -2,8 +2,11 @@
 //!
 //! Columns are fixed (a spreadsheet or a BI tool imports them without a
 //! schema) and named after the report fields they come from. Agent and
-//! customer columns are empty for calls without those roles (mono calls);
-//! `speech_s` is the time anyone speaks, whatever the roles.
+//! customer columns are empty for calls without those roles (mono calls
+//! analysed with `--no-diarize`); `speech_s` is the time anyone speaks,
+//! whatever the roles. `speaker_split_uncertain` is `true` for a mono call
+//! whose speaker split is uncertain (its per-speaker columns are likely
+//! wrong), `false` for other diarized calls and empty for stereo calls.
 
 use super::Report;
 
@@ -40,6 +43,7 @@ pub const COLUMNS: &[&str] = &[
     "agent_response_latency_median_s",
     "customer_response_latency_median_s",
     "warnings",
+    "speaker_split_uncertain",
 ];
 
 /// One row of the summary.
@@ -129,6 +133,10 @@ fn cells(row: &Row<'_>) -> Vec<String> {
             m.response_latency.median_s.map(num).unwrap_or_default()
         }),
         r.warnings.join("; "),
+        r.diarization
+            .as_ref()
+            .map(|d| d.uncertain.to_string())
+            .unwrap_or_default(),
     ]
 }
 

@@ -231,6 +231,10 @@ struct Row<'a> {
     /// `(met, lines, labels not met)`.
     scorecard: Option<(usize, usize, Vec<String>)>,
     warnings: usize,
+    /// A mono call whose speaker split is uncertain
+    /// (`diarization.uncertain`): its per-speaker figures are shown marked
+    /// and left out of the histograms and per-agent means.
+    uncertain: bool,
 }
 
 fn f(v: &Value, path: &[&str]) -> Option<f64> {
@@ -326,7 +330,13 @@ impl<'a> Row<'a> {
                 .get("warnings")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len),
+            uncertain: r.pointer("/diarization/uncertain") == Some(&Value::Bool(true)),
         }
+    }
+
+    /// The per-speaker figures, when they can be trusted.
+    fn sure(&self) -> Option<&Self> {
+        (!self.uncertain).then_some(self)
     }
 }
 
@@ -361,15 +371,26 @@ fn cell(out: &mut String, key: Option<f64>, text: &str, class: &str, title: Opti
 
 const DASH: &str = "—";
 
-fn share_cell(out: &mut String, share: Option<(f64, f64)>) {
+fn share_cell(out: &mut String, share: Option<(f64, f64)>, uncertain: bool) {
     match share {
         Some((sp, call)) => {
-            let title = if call.is_finite() {
+            let mut title = if call.is_finite() {
                 format!("{} of speech, {} of the call", pct(sp), pct(call))
             } else {
                 format!("{} of speech", pct(sp))
             };
-            cell(out, Some(sp), &pct(sp), "num", Some(&title))
+            if uncertain {
+                title.push_str("; speaker split uncertain (similar voices)");
+                cell(
+                    out,
+                    Some(sp),
+                    &format!("{}?", pct(sp)),
+                    "num muted",
+                    Some(&title),
+                )
+            } else {
+                cell(out, Some(sp), &pct(sp), "num", Some(&title))
+            }
         }
         None => cell(out, None, DASH, "num", None),
     }
@@ -525,8 +546,8 @@ pub fn render_index(entries: &[IndexEntry], failures: &[(String, String)]) -> St
                 Some(d) => cell(&mut out, Some(d), &clock(d), "num", None),
                 None => cell(&mut out, None, DASH, "num", None),
             }
-            share_cell(&mut out, r.agent_share);
-            share_cell(&mut out, r.customer_share);
+            share_cell(&mut out, r.agent_share, r.uncertain);
+            share_cell(&mut out, r.customer_share, r.uncertain);
             match r.interruptions_by_agent {
                 Some(n) => {
                     let title = r
@@ -626,11 +647,22 @@ pub fn render_index(entries: &[IndexEntry], failures: &[(String, String)]) -> St
         out.push_str("</tbody></table></section>\n");
     }
 
-    // Histograms.
+    // Histograms: per-speaker figures of calls whose split is uncertain are
+    // left out, and the count of them said.
+    let unsure = rows.iter().filter(|r| r.uncertain).count();
     if !rows.is_empty() {
-        out.push_str("<section><h2>Distributions</h2><div class=\"hists\">");
+        out.push_str("<section><h2>Distributions</h2>");
+        if unsure > 0 {
+            let _ = write!(
+                out,
+                "<p class=\"hint\" id=\"unsure\">{unsure} mono call(s) with an uncertain speaker split \
+                 (similar voices) are left out of the talk-share and interruption figures below.</p>"
+            );
+        }
+        out.push_str("<div class=\"hists\">");
         let shares: Vec<f64> = rows
             .iter()
+            .filter_map(Row::sure)
             .filter_map(|r| r.agent_share.map(|s| s.0))
             .collect();
         if shares.is_empty() {
@@ -652,6 +684,7 @@ pub fn render_index(entries: &[IndexEntry], failures: &[(String, String)]) -> St
         }
         let ints: Vec<u64> = rows
             .iter()
+            .filter_map(Row::sure)
             .filter_map(|r| r.interruptions_by_agent)
             .collect();
         if !ints.is_empty() {
@@ -712,12 +745,17 @@ pub fn render_index(entries: &[IndexEntry], failures: &[(String, String)]) -> St
                 "num",
                 None,
             );
-            match mean(rs.iter().filter_map(|r| r.agent_share.map(|s| s.0))) {
+            match mean(
+                rs.iter()
+                    .filter_map(|r| r.sure())
+                    .filter_map(|r| r.agent_share.map(|s| s.0)),
+            ) {
                 Some(m) => cell(&mut out, Some(m), &pct(m), "num", Some("of speech")),
                 None => cell(&mut out, None, DASH, "num", None),
             }
             match mean(
                 rs.iter()
+                    .filter_map(|r| r.sure())
                     .filter_map(|r| r.interruptions_by_agent.map(|n| n as f64)),
             ) {
                 Some(m) => cell(&mut out, Some(m), &format!("{m:.2}"), "num", None),
@@ -729,6 +767,7 @@ pub fn render_index(entries: &[IndexEntry], failures: &[(String, String)]) -> St
             }
             let judged: Vec<bool> = rs
                 .iter()
+                .filter_map(|r| r.sure())
                 .filter_map(|r| r.listening.and_then(|l| l.2))
                 .collect();
             if judged.is_empty() {
@@ -951,5 +990,37 @@ mod tests {
             "no agent: no interruption figure"
         );
         assert!(page.contains("speaker 100.0%"));
+    }
+
+    /// A mono call whose speaker split is uncertain: its talk share is shown
+    /// marked, and left out of the histograms and the per-agent means (a
+    /// likely-wrong split must not move an agent's figures).
+    #[test]
+    fn an_uncertain_split_is_marked_and_left_out_of_the_aggregates() {
+        let sure = demo();
+        let mut unsure = demo();
+        unsure["talk"]["agent"]["share_of_speech"] = json!(0.9);
+        unsure["diarization"] =
+            json!({"speakers": 2, "overlap_s": 0.0, "pitch_gap_octaves": 0.02, "uncertain": true});
+        let entries: Vec<IndexEntry> = [sure, unsure]
+            .into_iter()
+            .enumerate()
+            .map(|(i, report)| IndexEntry {
+                report,
+                page: format!("{i}.html"),
+                agent: Some("ann".into()),
+            })
+            .collect();
+        let page = render_index(&entries, &[]);
+        assert!(page.contains("90.0%?"), "the uncertain share is marked");
+        assert!(page.contains("speaker split uncertain"));
+        assert!(page.contains("id=\"unsure\""));
+        assert!(page.contains("Agent talk share, 1 call(s)"));
+        // Ann's mean talk share is the sure call's alone.
+        let sure_share = pct(demo()["talk"]["agent"]["share_of_speech"].as_f64().unwrap());
+        let agents = &page[page.find("id=\"agents\"").unwrap()..];
+        assert!(agents.contains(&sure_share), "{agents}");
+        // Both calls would give (31.25 + 90) / 2 = 60.6 %.
+        assert!(!agents.contains("90.0%") && !agents.contains("60.6%"));
     }
 }
