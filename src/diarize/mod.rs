@@ -159,7 +159,7 @@ pub struct DiarizeConfig {
     pub pitch_cluster_weight: f32,
     /// When the speakers' median pitches are closer than this, octaves,
     /// the split is reported as uncertain: on the development calls every
-    /// badly split call had two voices within 0.18 octave of each other,
+    /// badly split call had two voices within 0.17 octave of each other,
     /// and the per-call models then split one voice on something else
     /// (`docs/mono.md`). 0 never warns.
     pub min_pitch_gap: f32,
@@ -641,13 +641,10 @@ pub fn diarize_traced(
 /// speakers of `label` (speaker index per frame) that have at least
 /// [`MIN_GAP_VOICED`] voiced frames each.
 fn smallest_pitch_gap(frames: &SpeechFrames, label: &[u8], k: usize) -> Option<f32> {
-    let mut h = vec![pitch::Histogram::default(); k];
-    for (r, &l) in label.iter().enumerate() {
-        if let Some(h) = h.get_mut(usize::from(l)) {
-            h.add(frames.pitch(r));
-        }
-    }
-    let medians: Vec<f32> = h.iter().filter_map(|h| h.median(MIN_GAP_VOICED)).collect();
+    let medians: Vec<f32> = pitch_histograms(frames, label, k)
+        .iter()
+        .filter_map(|h| h.median(MIN_GAP_VOICED))
+        .collect();
     let mut gap: Option<f32> = None;
     for (i, a) in medians.iter().enumerate() {
         for b in &medians[i + 1..] {
@@ -706,13 +703,22 @@ impl RunDecoder {
 /// Each speaker's pitch model, from the voiced frames labelled with them
 /// (`None` for a speaker with too few).
 fn pitch_models(frames: &SpeechFrames, label: &[u8], k: usize) -> Vec<Option<PitchModel>> {
+    pitch_histograms(frames, label, k)
+        .iter()
+        .map(PitchModel::fit)
+        .collect()
+}
+
+/// The pitch codes of each speaker's frames (`label`: speaker index per
+/// frame; other values count for no one).
+fn pitch_histograms(frames: &SpeechFrames, label: &[u8], k: usize) -> Vec<pitch::Histogram> {
     let mut h = vec![pitch::Histogram::default(); k];
     for (r, &l) in label.iter().enumerate() {
         if let Some(h) = h.get_mut(usize::from(l)) {
             h.add(frames.pitch(r));
         }
     }
-    h.iter().map(PitchModel::fit).collect()
+    h
 }
 
 /// Each speaker's model: the background model adapted to the frames
